@@ -1,0 +1,20 @@
+# The two commands of the README: `make demo` (the main job) and `make test` (the test suite).
+# Each installs what it needs first (scripts/setup.sh is idempotent).
+.PHONY: setup demo test lint bench fixtures
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@node bin/mimmx.js demo
+
+test: setup
+	@npx --no-install tsc -p tsconfig.json --noEmit
+	@npx --no-install biome check src test bench scripts
+	@node scripts/run-tests.js
+
+lint: setup
+	@npx --no-install biome check src test bench scripts
+
+fixtures:
+	/usr/bin/python3 scripts/make-fixtures.py

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Finds a libtorch to build and link against, in the order DEVELOPERS.md fixes:
+//   1. $LIBTORCH, a libtorch folder (include/ and lib/ inside);
+//   2. a Python torch installation (CUDA included, where it has it);
+//   3. the system's (Debian libtorch-dev).
+// Nothing is downloaded. Prints one field for binding.gyp: `include`, `libdir` or `libs`.
+// Used as: node native/find-libtorch.cjs include|libdir|libs|describe
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const { execFileSync } = require("node:child_process");
+
+function hasLib(dir, name) {
+  return fs.existsSync(path.join(dir, `lib${name}.so`));
+}
+
+function fromFolder(root, how) {
+  const inc = path.join(root, "include");
+  const lib = path.join(root, "lib");
+  if (!fs.existsSync(path.join(inc, "ATen", "ATen.h")) || !hasLib(lib, "torch_cpu")) return null;
+  return { how, include: [inc, path.join(inc, "torch", "csrc", "api", "include")], libdir: lib };
+}
+
+function fromPython() {
+  for (const py of [process.env.PYTHON, "python3", "/usr/bin/python3"].filter(Boolean)) {
+    try {
+      const out = execFileSync(
+        py,
+        [
+          "-c",
+          "import json, torch.utils.cpp_extension as c; print(json.dumps([c.include_paths(), c.library_paths()]))",
+        ],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+      );
+      const line = out.trim().split("\n").pop();
+      const [include, libs] = JSON.parse(line);
+      const libdir = libs.find((d) => hasLib(d, "torch_cpu"));
+      if (libdir && include.some((d) => fs.existsSync(path.join(d, "ATen", "ATen.h")))) {
+        return { how: `python torch (${py})`, include: include.filter((d) => fs.existsSync(d)), libdir };
+      }
+    } catch {
+      // this interpreter has no torch: try the next place
+    }
+  }
+  return null;
+}
+
+function fromSystem() {
+  const libdirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"];
+  const libdir = libdirs.find((d) => hasLib(d, "torch_cpu"));
+  if (!libdir || !fs.existsSync("/usr/include/ATen/ATen.h")) return null;
+  return { how: "system (libtorch-dev)", include: ["/usr/include", "/usr/include/torch/csrc/api/include"], libdir };
+}
+
+function find() {
+  if (process.env.LIBTORCH) {
+    const found = fromFolder(process.env.LIBTORCH, `LIBTORCH=${process.env.LIBTORCH}`);
+    if (!found) {
+      throw new Error(
+        `LIBTORCH=${process.env.LIBTORCH} is not a libtorch folder (expected include/ATen/ATen.h and lib/libtorch_cpu.so)`,
+      );
+    }
+    return found;
+  }
+  const found = fromPython() ?? fromSystem();
+  if (!found) {
+    throw new Error(
+      "mimmx: no libtorch found. Install one of: Debian's `apt-get install libtorch-dev libopenblas0-pthread`, " +
+        "a Python torch (`python3 -c 'import torch'` must work), or set LIBTORCH to an unpacked libtorch folder.",
+    );
+  }
+  return found;
+}
+
+try {
+  const t = find();
+  const cuda = hasLib(t.libdir, "torch_cuda");
+  const field = process.argv[2];
+  if (field === "include") console.log(t.include.join(" "));
+  else if (field === "libdir") console.log(t.libdir);
+  else if (field === "libs") {
+    const libs = ["-ltorch", "-ltorch_cpu", "-lc10"];
+    // --no-as-needed keeps libtorch_cuda linked although no symbol of it is used directly:
+    // loading it is what registers the CUDA kernels.
+    if (cuda) libs.push("-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed");
+    console.log(libs.join(" "));
+  } else if (field === "cuda") console.log(cuda ? "1" : "0");
+  else console.log(`libtorch: ${t.how}; include ${t.include.join(", ")}; lib ${t.libdir}; cuda ${cuda}`);
+} catch (e) {
+  console.error(e.message);
+  process.exit(1);
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
+// Pass a substring to run only the files whose path contains it: `node scripts/run-tests.js nn/`.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function collect(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...collect(p));
+    else if (name.endsWith(".test.js")) out.push(p);
+  }
+  return out;
+}
+
+const filter = process.argv[2] ?? "";
+const files = collect("dist/test")
+  .filter((f) => f.includes(filter))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files match "${filter}" under dist/test (run the TypeScript build first)`);
+  process.exit(1);
+}
+const res = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+process.exit(res.status ?? 1);

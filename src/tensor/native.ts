@@ -1,0 +1,60 @@
+// Loads the libtorch addon (build/Release/mimmx_native.node) and describes its raw interface. Only the
+// tensor layer talks to this object; everything else uses Tensor.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The handle object the addon creates for each tensor. */
+export interface NativeTensor {
+  free(): void;
+  isFreed(): boolean;
+  shape(): number[];
+  dtype(): string;
+  device(): string;
+  numel(): number;
+  requiresGrad(): boolean;
+  setRequiresGrad(flag: boolean): void;
+  grad(): NativeTensor | null;
+  setGrad(g: NativeTensor | null): void;
+  isLeaf(): boolean;
+  item(): number | boolean;
+  toBuffer(): ArrayBuffer;
+  retainGrad(): void;
+  sameStorage(other: NativeTensor): boolean;
+}
+
+// The addon's functions take positional arguments (see native/src/*.cc for each signature).
+// biome-ignore lint/suspicious/noExplicitAny: the addon is untyped; Tensor gives every call its types.
+export type NativeFn = (...args: any[]) => any;
+export type NativeAddon = Record<string, NativeFn> & { torch_version: string };
+
+function packageRoot(): string {
+  // dist/src/tensor/native.js or src/tensor/native.ts: walk up to the folder holding package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("mimmx: cannot find the package root from " + import.meta.url);
+    dir = up;
+  }
+  return dir;
+}
+
+function load(): NativeAddon {
+  const root = packageRoot();
+  const path = join(root, "build", "Release", "mimmx_native.node");
+  if (!existsSync(path)) {
+    throw new Error(
+      `mimmx: the native addon is not built (${path} is missing). Run \`make setup\` (or \`npm run build:native\`); ` +
+        "it needs libtorch: Debian's `apt-get install libtorch-dev libopenblas0-pthread`, a Python torch, or LIBTORCH=<folder>.",
+    );
+  }
+  const threads = process.env.MIMMX_THREADS;
+  if (threads !== undefined && !/^[1-9][0-9]*$/.test(threads)) {
+    throw new Error(`mimmx: MIMMX_THREADS must be a positive integer, got "${threads}"`);
+  }
+  const require = createRequire(import.meta.url);
+  return require(path) as NativeAddon;
+}
+
+export const native: NativeAddon = load();

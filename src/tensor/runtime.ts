@@ -1,0 +1,23 @@
+// libtorch runtime settings and introspection.
+import { native } from "./native.js";
+
+/** libtorch's intra-op thread count (MIMMX_THREADS sets it at start; default: the machine's cores). */
+export function setNumThreads(n: number): void {
+  native.set_num_threads(n);
+}
+export function getNumThreads(): number {
+  return native.get_num_threads() as number;
+}
+export function cudaIsAvailable(): boolean {
+  return native.cuda_is_available() as boolean;
+}
+/** Native tensor handles alive right now: a leak check for tests and benchmarks. */
+export function liveTensorCount(): number {
+  return native.live_handles() as number;
+}
+export function torchVersion(): string {
+  return native.torch_version;
+}
+export function parallelInfo(): string {
+  return native.parallel_info() as string;
+}
