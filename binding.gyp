@@ -9,7 +9,8 @@
         "native/src/math.cc",
         "native/src/shape.cc",
         "native/src/nn.cc",
-        "native/src/autograd.cc"
+        "native/src/autograd.cc",
+        "native/src/allocator.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",

@@ -19,14 +19,19 @@ static void ConfigureThreads() {
   if (threads >= 1) at::set_num_threads(threads);
 }
 
+void InstallCachingAllocator();
+void RegisterAllocator(Napi::Env env, Napi::Object exports);
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ConfigureThreads();
+  InstallCachingAllocator();
   exports.Set("Tensor", TensorWrap::Init(env));
   RegisterCreation(env, exports);
   RegisterMath(env, exports);
   RegisterShape(env, exports);
   RegisterNN(env, exports);
   RegisterAutograd(env, exports);
+  RegisterAllocator(env, exports);
   exports.Set("torch_version", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)));
   return exports;
 }

@@ -8,6 +8,7 @@
 namespace mimmx {
 
 int64_t LiveHandles();
+int64_t LiveWrappers();
 
 static at::ScalarType DtypeOfTypedArray(const Napi::TypedArray& arr) {
   switch (arr.TypedArrayType()) {
@@ -90,6 +91,7 @@ void RegisterCreation(Napi::Env env, Napi::Object e) {
   });
   MIMMX_DEF(e, "cuda_is_available", { return Napi::Boolean::New(a.env(), at::hasCUDA()); });
   MIMMX_DEF(e, "live_handles", { return Napi::Number::New(a.env(), static_cast<double>(LiveHandles())); });
+  MIMMX_DEF(e, "live_wrappers", { return Napi::Number::New(a.env(), static_cast<double>(LiveWrappers())); });
   MIMMX_DEF(e, "parallel_info", { return Napi::String::New(a.env(), at::get_parallel_info()); });
 }
 

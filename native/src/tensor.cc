@@ -1,6 +1,7 @@
 // The JS wrapper around at::Tensor and the argument readers shared by every op.
 #include "common.h"
 
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -11,9 +12,11 @@ struct AddonData {
   Napi::FunctionReference tensorClass;
 };
 int64_t g_live_handles = 0;  // handles holding a tensor: lets tests check that scopes free what they should
+int64_t g_wrappers = 0;      // JS wrapper objects not yet finalised by the GC
 }  // namespace
 
 int64_t LiveHandles() { return g_live_handles; }
+int64_t LiveWrappers() { return g_wrappers; }
 
 const char* DtypeName(at::ScalarType t) {
   switch (t) {
@@ -77,12 +80,13 @@ bool TensorWrap::IsTensor(Napi::Env env, const Napi::Value& v) {
   return v.As<Napi::Object>().InstanceOf(env.GetInstanceData<AddonData>()->tensorClass.Value());
 }
 
-TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {}
+TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) { ++g_wrappers; }
 
 TensorWrap::~TensorWrap() {
   // Runs from the GC finaliser: the env may be shutting down, so no V8 calls here beyond bookkeeping.
   if (tensor_.defined()) --g_live_handles;
   tensor_.reset();
+  --g_wrappers;
 }
 
 static int64_t StorageBytes(const at::Tensor& t) {
@@ -320,6 +324,9 @@ at::TensorOptions Args::options(size_t dtypeArg, size_t deviceArg, at::ScalarTyp
 at::Scalar Args::scalar(size_t i) const {
   if (i < info_.Length() && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
   double v = number(i);
+  // JS has one number type: an integral value becomes an integer scalar (as a Python int would), so
+  // in-place updates of int64 tensors (a step counter += 1) keep their dtype.
+  if (std::nearbyint(v) == v && std::abs(v) < 9.007199254740992e15) return at::Scalar(static_cast<int64_t>(v));
   return at::Scalar(v);
 }
 

@@ -73,12 +73,24 @@ export function loadSafetensors(path: string): LoadedSafetensors {
   } catch (e) {
     return fail(`header is not JSON (${(e as Error).message})`);
   }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    fail("header is not a JSON object");
+  }
   const dataStart = 8 + n;
   const metadata = (header.__metadata__ as Record<string, string>) ?? {};
   const tensors = new Map<string, Tensor>();
   for (const [name, raw] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const e = raw as Entry;
+    const offsets = e?.data_offsets;
+    if (!Array.isArray(e?.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      fail(`tensor ${name} has no valid shape (got ${JSON.stringify(e?.shape)})`);
+    }
+    const offsetsOk =
+      Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isInteger(o) && o >= 0);
+    if (!offsetsOk || offsets[0] > offsets[1]) {
+      fail(`tensor ${name} has no valid data_offsets (got ${JSON.stringify(offsets)})`);
+    }
     const dtype = DTYPE[e.dtype];
     if (!dtype) fail(`tensor ${name} has unsupported dtype ${e.dtype} (supported: ${Object.keys(DTYPE).join(", ")})`);
     const [begin, end] = e.data_offsets;

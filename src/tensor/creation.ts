@@ -47,6 +47,9 @@ function typedFor(dtype: DType, values: ArrayLike<number>): AnyTypedArray {
       return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
     case "int32":
       return Int32Array.from(values);
+    case "bool":
+      // libtorch's bool storage must hold 0 or 1: any other byte reads back as itself (2, 255...).
+      return Uint8Array.from(values, (v) => (v ? 1 : 0));
     default:
       return Uint8Array.from(values);
   }
@@ -73,7 +76,8 @@ export function tensor(data: Nested | AnyTypedArray, opts: TensorOptions & { sha
     dtype = opts.dtype ?? dtypeOfArray(src);
     shape = opts.shape ?? [src.length];
     const natural = dtypeOfArray(src);
-    if (dtype === natural || (dtype === "bool" && natural === "uint8")) array = src;
+    if (dtype === "bool" && natural === "uint8") array = typedFor("bool", src as Uint8Array);
+    else if (dtype === natural) array = src;
     else array = typedFor(dtype, src instanceof BigInt64Array ? Array.from(src, Number) : (src as ArrayLike<number>));
   } else {
     shape = inferShape(data);

@@ -1,0 +1,566 @@
+// DICOM (PS3.5/PS3.10) reader, written for what a classifier needs: the pixel data of one image
+// (or a multi-frame stack) as physical values, with spacing.
+//
+// Supported transfer syntaxes: implicit VR little endian, explicit VR little endian, deflated
+// explicit VR little endian, explicit VR big endian (retired but still found), RLE lossless (own
+// decoder below) and 8-bit baseline JPEG (jpeg-js). JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K and
+// 12-bit JPEG extended raise UnsupportedFormatError naming the file and the transfer syntax UID.
+//
+// Pixel values: masked to BitsStored, sign-extended when PixelRepresentation = 1, then
+// RescaleSlope/Intercept applied (so CT comes out in Hounsfield units). MONOCHROME1 (white = low)
+// is inverted so that for every image high values are bright. RGB is returned channels-first,
+// whatever the PlanarConfiguration; YBR_FULL native data is converted to RGB.
+import { inflateRawSync } from "node:zlib";
+import type { ImageArray } from "../types.js";
+import { ImageDecodeError, UnsupportedFormatError } from "./errors.js";
+import { decodeJpeg } from "./jpeg.js";
+
+export const TS = {
+  implicitLE: "1.2.840.10008.1.2",
+  explicitLE: "1.2.840.10008.1.2.1",
+  deflatedLE: "1.2.840.10008.1.2.1.99",
+  explicitBE: "1.2.840.10008.1.2.2",
+  rle: "1.2.840.10008.1.2.5",
+  jpegBaseline: "1.2.840.10008.1.2.4.50",
+  jpegExtended: "1.2.840.10008.1.2.4.51",
+} as const;
+
+const UNSUPPORTED_TS: Record<string, string> = {
+  "1.2.840.10008.1.2.4.57": "JPEG Lossless (process 14)",
+  "1.2.840.10008.1.2.4.70": "JPEG Lossless SV1",
+  "1.2.840.10008.1.2.4.80": "JPEG-LS lossless",
+  "1.2.840.10008.1.2.4.81": "JPEG-LS near-lossless",
+  "1.2.840.10008.1.2.4.90": "JPEG 2000 lossless",
+  "1.2.840.10008.1.2.4.91": "JPEG 2000",
+  "1.2.840.10008.1.2.4.201": "HTJ2K lossless",
+  "1.2.840.10008.1.2.4.202": "HTJ2K lossless RPCL",
+  "1.2.840.10008.1.2.4.203": "HTJ2K",
+};
+
+/** VRs with a 2-byte reserved field and a 4-byte length in explicit VR. */
+const LONG_VR = new Set(["OB", "OW", "OF", "SQ", "UT", "UN", "OD", "OL", "OV", "UC", "UR", "SV", "UV"]);
+
+/** The few tags we interpret, with their VR (needed for implicit VR files). */
+const US_TAGS = new Set([
+  0x00280002, 0x00280006, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103,
+]);
+const PIXEL_DATA = 0x7fe00010;
+
+interface Element {
+  vr: string;
+  /** Value bytes (undefined for encapsulated pixel data). */
+  value?: Uint8Array;
+  /** Encapsulated pixel data: the fragments, the basic offset table first. */
+  fragments?: Uint8Array[];
+}
+
+export interface DicomImage extends ImageArray {
+  transferSyntax: string;
+  rows: number;
+  columns: number;
+  frames: number;
+  samplesPerPixel: number;
+  photometric: string;
+  bitsAllocated: number;
+  bitsStored: number;
+  pixelRepresentation: number;
+  rescaleSlope: number;
+  rescaleIntercept: number;
+}
+
+export function isDicom(buf: Uint8Array): boolean {
+  if (buf.length >= 132 && buf[128] === 0x44 && buf[129] === 0x49 && buf[130] === 0x43 && buf[131] === 0x4d)
+    return true;
+  // No preamble: the dataset starts with a group 0008 (or 0002) element, little endian.
+  return buf.length >= 8 && (buf[0] === 0x08 || buf[0] === 0x02) && buf[1] === 0x00 && buf[3] === 0x00;
+}
+
+class Parser {
+  readonly dv: DataView;
+  constructor(
+    readonly path: string,
+    readonly buf: Uint8Array,
+    readonly le: boolean,
+    readonly explicit: boolean,
+  ) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private u16(p: number): number {
+    return this.dv.getUint16(p, this.le);
+  }
+  private u32(p: number): number {
+    return this.dv.getUint32(p, this.le);
+  }
+
+  private need(p: number, n: number, what: string): void {
+    if (p + n > this.buf.length) {
+      throw new ImageDecodeError(
+        this.path,
+        `DICOM file truncated: ${what} needs ${n} bytes at offset ${p}, only ${Math.max(0, this.buf.length - p)} remain`,
+      );
+    }
+  }
+
+  /** Parses elements from `pos` to `end` (or an item delimiter); stores top-level ones in `out`. */
+  parse(pos: number, end: number, out: Map<number, Element> | null, stopGroup = -1): number {
+    while (pos < end) {
+      this.need(pos, 8, "an element header");
+      const group = this.u16(pos);
+      const elem = this.u16(pos + 2);
+      const tag = ((group << 16) | elem) >>> 0;
+      if (stopGroup >= 0 && group !== stopGroup) return pos;
+      if (group === 0xfffe) {
+        // Item delimiter ends an undefined-length item; anything else here is malformed.
+        if (elem === 0xe00d) return pos + 8;
+        throw new ImageDecodeError(
+          this.path,
+          `unexpected delimiter (FFFE,${elem.toString(16).toUpperCase()}) at offset ${pos}`,
+        );
+      }
+      let vr = "UN";
+      let len: number;
+      let hdr: number;
+      if (this.explicit) {
+        vr = String.fromCharCode(this.buf[pos + 4], this.buf[pos + 5]);
+        if (LONG_VR.has(vr)) {
+          this.need(pos, 12, "an element header");
+          len = this.u32(pos + 8);
+          hdr = 12;
+        } else {
+          len = this.u16(pos + 6);
+          hdr = 8;
+        }
+      } else {
+        len = this.u32(pos + 4);
+        hdr = 8;
+        vr = US_TAGS.has(tag) ? "US" : tag === PIXEL_DATA ? "OW" : "UN";
+      }
+      pos += hdr;
+      if (len === 0xffffffff) {
+        if (tag === PIXEL_DATA) {
+          const fragments: Uint8Array[] = [];
+          pos = this.items(pos, (start, l) => {
+            fragments.push(this.buf.subarray(start, start + l));
+          });
+          out?.set(tag, { vr, fragments });
+        } else {
+          // Undefined length: a sequence. UN sequences are encoded implicit VR little endian.
+          const nested = vr === "UN" && this.explicit ? new Parser(this.path, this.buf, true, false) : this;
+          pos = nested.items(
+            pos,
+            (start, l) => {
+              nested.parse(start, start + l, null);
+            },
+            (start) => nested.parse(start, this.buf.length, null),
+          );
+        }
+        continue;
+      }
+      this.need(
+        pos,
+        len,
+        `element (${group.toString(16).padStart(4, "0")},${elem.toString(16).padStart(4, "0")})`,
+      );
+      if (
+        out &&
+        (group === 0x0002 ||
+          group === 0x0008 ||
+          group === 0x0018 ||
+          group === 0x0020 ||
+          group === 0x0028 ||
+          tag === PIXEL_DATA)
+      ) {
+        out.set(tag, { vr, value: this.buf.subarray(pos, pos + len) });
+      }
+      pos += len;
+    }
+    return pos;
+  }
+
+  /**
+   * Walks the items of an undefined-length sequence or encapsulated pixel data until the sequence
+   * delimiter. Defined-length items go to `onItem`; undefined-length ones to `onOpenItem`, which
+   * returns where the item ended.
+   */
+  private items(
+    pos: number,
+    onItem: (start: number, len: number) => void,
+    onOpenItem?: (start: number) => number,
+  ): number {
+    for (;;) {
+      this.need(pos, 8, "a sequence item header");
+      const group = this.u16(pos);
+      const elem = this.u16(pos + 2);
+      const len = this.u32(pos + 4);
+      if (group !== 0xfffe)
+        throw new ImageDecodeError(this.path, `expected a sequence item at offset ${pos}`);
+      pos += 8;
+      if (elem === 0xe0dd) return pos;
+      if (elem !== 0xe000)
+        throw new ImageDecodeError(this.path, `unexpected tag (FFFE,${elem.toString(16)}) in a sequence`);
+      if (len === 0xffffffff) {
+        if (!onOpenItem)
+          throw new ImageDecodeError(this.path, "undefined-length fragment in encapsulated pixel data");
+        pos = onOpenItem(pos);
+      } else {
+        this.need(pos, len, "a sequence item");
+        onItem(pos, len);
+        pos += len;
+      }
+    }
+  }
+}
+
+function str(e: Element | undefined): string {
+  if (!e?.value) return "";
+  return Buffer.from(e.value)
+    .toString("latin1")
+    .replace(/[\0 ]+$/, "")
+    .trim();
+}
+
+export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: number } = {}): DicomImage {
+  let buf = raw;
+  let pos = 0;
+  const el = new Map<number, Element>();
+  let ts: string = TS.explicitLE;
+  if (buf.length >= 132 && Buffer.from(buf.subarray(128, 132)).toString("latin1") === "DICM") {
+    pos = new Parser(path, buf, true, true).parse(132, buf.length, el, 0x0002);
+    ts = str(el.get(0x00020010)) || TS.explicitLE;
+  } else {
+    // No preamble/meta: guess explicit vs implicit VR from whether bytes 4-5 look like a VR.
+    const a = buf[4];
+    const b = buf[5];
+    ts = a >= 0x41 && a <= 0x5a && b >= 0x41 && b <= 0x5a ? TS.explicitLE : TS.implicitLE;
+  }
+  if (UNSUPPORTED_TS[ts]) {
+    throw new UnsupportedFormatError(
+      path,
+      `DICOM transfer syntax ${ts} (${UNSUPPORTED_TS[ts]}) is not supported; convert the file to an uncompressed or RLE transfer syntax`,
+    );
+  }
+  if (ts === TS.deflatedLE) {
+    try {
+      buf = new Uint8Array(inflateRawSync(buf.subarray(pos)));
+    } catch (e) {
+      throw new ImageDecodeError(path, `deflated DICOM dataset is corrupt (${(e as Error).message})`);
+    }
+    pos = 0;
+  }
+  const known = [
+    TS.implicitLE,
+    TS.explicitLE,
+    TS.deflatedLE,
+    TS.explicitBE,
+    TS.rle,
+    TS.jpegBaseline,
+    TS.jpegExtended,
+  ] as string[];
+  if (!known.includes(ts))
+    throw new UnsupportedFormatError(path, `DICOM transfer syntax ${ts} is not supported`);
+  const le = ts !== TS.explicitBE;
+  const explicit = ts !== TS.implicitLE;
+  const p = new Parser(path, buf, le, explicit);
+  p.parse(pos, buf.length, el);
+
+  const pd = el.get(PIXEL_DATA);
+  if (!pd) throw new ImageDecodeError(path, "DICOM file has no pixel data (7FE0,0010)");
+  const us = (tag: number, dflt?: number): number => {
+    const e = el.get(tag);
+    if (!e?.value || e.value.length < 2) {
+      if (dflt === undefined)
+        throw new ImageDecodeError(
+          path,
+          `DICOM attribute (${(tag >>> 16).toString(16).padStart(4, "0")},${(tag & 0xffff).toString(16).padStart(4, "0")}) is missing`,
+        );
+      return dflt;
+    }
+    return new DataView(e.value.buffer, e.value.byteOffset, 2).getUint16(0, le);
+  };
+  const ds = (tag: number): number[] =>
+    str(el.get(tag))
+      .split("\\")
+      .filter((s) => s.trim() !== "")
+      .map(Number);
+  const rows = us(0x00280010);
+  const cols = us(0x00280011);
+  const spp = us(0x00280002, 1);
+  const planar = us(0x00280006, 0);
+  const bitsAlloc = us(0x00280100);
+  const bitsStored = us(0x00280101, bitsAlloc);
+  const signed = us(0x00280103, 0) === 1;
+  const frames = Math.max(1, Number.parseInt(str(el.get(0x00280008)) || "1", 10) || 1);
+  const photometric = str(el.get(0x00280004)) || "MONOCHROME2";
+  const slope = ds(0x00281053)[0] ?? 1;
+  const inter = ds(0x00281052)[0] ?? 0;
+  const n = rows * cols;
+
+  // Decode into stored values, channels-first per frame: out[(f * spp + s) * n + i].
+  const stored = new Float32Array(frames * spp * n);
+  if (pd.fragments) {
+    const perFrame = groupFragments(path, pd.fragments, frames);
+    for (let f = 0; f < frames; f++) {
+      if (ts === TS.rle)
+        decodeRleFrame(
+          path,
+          perFrame[f],
+          rows,
+          cols,
+          spp,
+          bitsAlloc,
+          bitsStored,
+          signed,
+          stored.subarray(f * spp * n, (f + 1) * spp * n),
+        );
+      else if (ts === TS.jpegBaseline || ts === TS.jpegExtended) {
+        if (bitsStored > 8 || bitsAlloc > 8) {
+          throw new UnsupportedFormatError(
+            path,
+            `DICOM transfer syntax ${ts} with ${bitsStored}-bit samples (12-bit JPEG extended) is not supported`,
+          );
+        }
+        // jpeg-js converts 3-component JPEGs from YCbCr unless told otherwise; DICOM says which
+        // it is: RGB photometric means the components were compressed without colour conversion.
+        const img = decodeJpeg(path, perFrame[f], {
+          unitRange: false,
+          colorTransform: photometric.startsWith("YBR"),
+        });
+        if (img.shape[1] !== rows || img.shape[2] !== cols)
+          throw new ImageDecodeError(
+            path,
+            `JPEG frame ${f} is ${img.shape[2]}x${img.shape[1]}, header says ${cols}x${rows}`,
+          );
+        for (let s = 0; s < spp; s++)
+          stored.set(
+            img.data.subarray(Math.min(s, img.shape[0] - 1) * n, (Math.min(s, img.shape[0] - 1) + 1) * n),
+            (f * spp + s) * n,
+          );
+      } else
+        throw new ImageDecodeError(path, `encapsulated pixel data in non-encapsulated transfer syntax ${ts}`);
+    }
+  } else {
+    if (photometric.startsWith("YBR_") && photometric !== "YBR_FULL") {
+      throw new UnsupportedFormatError(
+        path,
+        `native ${photometric} pixel data (chroma subsampled) is not supported`,
+      );
+    }
+    decodeNative(
+      path,
+      pd.value!,
+      { le, rows, cols, spp, planar, bitsAlloc, bitsStored, signed, frames },
+      stored,
+    );
+    if (photometric === "YBR_FULL" && spp === 3) ybrToRgb(stored, frames, n);
+  }
+
+  // Physical values and display polarity.
+  const out = stored;
+  const hasRescale = slope !== 1 || inter !== 0;
+  if (hasRescale) for (let i = 0; i < out.length; i++) out[i] = out[i] * slope + inter;
+  if (photometric === "MONOCHROME1") {
+    // Invert within the representable range so the image keeps its value range.
+    const lo = signed ? -(2 ** (bitsStored - 1)) : 0;
+    const hi = signed ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
+    const sum = lo * slope + inter + (hi * slope + inter);
+    for (let i = 0; i < out.length; i++) out[i] = sum - out[i];
+  }
+
+  const ps = ds(0x00280030);
+  const rowSp = ps[0] ?? 1;
+  const colSp = ps[1] ?? rowSp;
+  const base = {
+    transferSyntax: ts,
+    rows,
+    columns: cols,
+    frames,
+    samplesPerPixel: spp,
+    photometric,
+    bitsAllocated: bitsAlloc,
+    bitsStored,
+    pixelRepresentation: signed ? 1 : 0,
+    rescaleSlope: slope,
+    rescaleIntercept: inter,
+  };
+  if (opts.frame !== undefined || frames === 1) {
+    const f = opts.frame ?? 0;
+    if (!(f >= 0 && f < frames)) throw new ImageDecodeError(path, `frame ${f} requested, file has ${frames}`);
+    return {
+      ...base,
+      data: out.slice(f * spp * n, (f + 1) * spp * n),
+      shape: [spp, rows, cols],
+      spacing: [rowSp, colSp],
+    };
+  }
+  // Several frames: a [C, F, H, W] volume (frames are stored frame-major; reorder to channel-major).
+  const vol = new Float32Array(out.length);
+  for (let f = 0; f < frames; f++)
+    for (let s = 0; s < spp; s++)
+      vol.set(out.subarray((f * spp + s) * n, (f * spp + s + 1) * n), (s * frames + f) * n);
+  const thick = ds(0x00180050)[0] ?? 1;
+  return { ...base, data: vol, shape: [spp, frames, rows, cols], spacing: [thick, rowSp, colSp] };
+}
+
+/** Fragments of encapsulated pixel data grouped per frame (fragments[0] is the offset table). */
+function groupFragments(path: string, fragments: Uint8Array[], frames: number): Uint8Array[] {
+  const [bot, ...rest] = fragments;
+  if (rest.length === 0) throw new ImageDecodeError(path, "encapsulated pixel data has no fragments");
+  const concat = (list: Uint8Array[]): Uint8Array => Buffer.concat(list);
+  if (rest.length === frames) return rest;
+  if (frames === 1) return [concat(rest)];
+  if (bot && bot.length >= 4 * frames) {
+    // Basic offset table: byte offset of each frame's first fragment item, from the first item.
+    const dv = new DataView(bot.buffer, bot.byteOffset, bot.byteLength);
+    const offsets = Array.from({ length: frames }, (_, f) => dv.getUint32(4 * f, true));
+    const starts: number[] = [];
+    let off = 0;
+    for (const fr of rest) {
+      starts.push(off);
+      off += fr.length + 8;
+    }
+    return offsets.map((o, f) => {
+      const end = f + 1 < frames ? offsets[f + 1] : Number.POSITIVE_INFINITY;
+      return concat(rest.filter((_, k) => starts[k] >= o && starts[k] < end));
+    });
+  }
+  throw new ImageDecodeError(
+    path,
+    `cannot split ${rest.length} fragments into ${frames} frames (no offset table)`,
+  );
+}
+
+interface NativeLayout {
+  le: boolean;
+  rows: number;
+  cols: number;
+  spp: number;
+  planar: number;
+  bitsAlloc: number;
+  bitsStored: number;
+  signed: boolean;
+  frames: number;
+}
+
+/** Masks to BitsStored and sign-extends. */
+function fixBits(v: number, bitsStored: number, bitsAlloc: number, signed: boolean): number {
+  if (bitsStored >= bitsAlloc && bitsAlloc === 32) return signed ? v | 0 : v >>> 0;
+  const m = v & (2 ** bitsStored - 1);
+  return signed && m >= 2 ** (bitsStored - 1) ? m - 2 ** bitsStored : m;
+}
+
+function decodeNative(path: string, bytes: Uint8Array, L: NativeLayout, out: Float32Array): void {
+  const n = L.rows * L.cols;
+  const samples = L.frames * L.spp * n;
+  const need = L.bitsAlloc === 1 ? Math.ceil(samples / 8) : (samples * L.bitsAlloc) / 8;
+  if (bytes.length < need) {
+    throw new ImageDecodeError(
+      path,
+      `pixel data truncated: ${L.frames} frame(s) of ${L.rows}x${L.cols}x${L.spp} at ${L.bitsAlloc} bits need ${need} bytes, found ${bytes.length}`,
+    );
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = (k: number): number => {
+    switch (L.bitsAlloc) {
+      case 1:
+        return (bytes[k >> 3] >> (k & 7)) & 1;
+      case 8:
+        return bytes[k];
+      case 16:
+        return dv.getUint16(2 * k, L.le);
+      case 32:
+        return dv.getUint32(4 * k, L.le);
+      default:
+        throw new UnsupportedFormatError(path, `BitsAllocated = ${L.bitsAlloc} is not supported`);
+    }
+  };
+  for (let f = 0; f < L.frames; f++) {
+    const fo = f * L.spp * n;
+    for (let s = 0; s < L.spp; s++) {
+      for (let i = 0; i < n; i++) {
+        // Planar configuration 0 = RGBRGB..., 1 = RRR..GGG..BBB...
+        const k = fo + (L.planar === 1 || L.spp === 1 ? s * n + i : i * L.spp + s);
+        const v = L.bitsAlloc === 1 ? read(k) : fixBits(read(k), L.bitsStored, L.bitsAlloc, L.signed);
+        out[fo + s * n + i] = v;
+      }
+    }
+  }
+}
+
+function ybrToRgb(a: Float32Array, frames: number, n: number): void {
+  for (let f = 0; f < frames; f++) {
+    const o = f * 3 * n;
+    for (let i = 0; i < n; i++) {
+      const y = a[o + i];
+      const cb = a[o + n + i] - 128;
+      const cr = a[o + 2 * n + i] - 128;
+      const clamp = (v: number) => Math.min(255, Math.max(0, Math.round(v)));
+      a[o + i] = clamp(y + 1.402 * cr);
+      a[o + n + i] = clamp(y - 0.344136 * cb - 0.714136 * cr);
+      a[o + 2 * n + i] = clamp(y + 1.772 * cb);
+    }
+  }
+}
+
+/** PackBits decoding of one RLE segment into exactly `len` bytes. */
+function unpackBits(path: string, src: Uint8Array, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  let i = 0;
+  let o = 0;
+  while (o < len && i < src.length) {
+    const h = src[i++];
+    if (h < 128) {
+      // Literal run of h+1 bytes.
+      const cnt = h + 1;
+      if (i + cnt > src.length)
+        throw new ImageDecodeError(path, "RLE segment truncated inside a literal run");
+      out.set(src.subarray(i, i + Math.min(cnt, len - o)), o);
+      i += cnt;
+      o += cnt;
+    } else if (h > 128) {
+      // Replicate the next byte 257-h times.
+      const cnt = 257 - h;
+      if (i >= src.length) throw new ImageDecodeError(path, "RLE segment truncated inside a replicate run");
+      out.fill(src[i++], o, Math.min(len, o + cnt));
+      o += cnt;
+    }
+    // h == 128: no-op.
+  }
+  if (o < len) throw new ImageDecodeError(path, `RLE segment decoded to ${o} bytes, expected ${len}`);
+  return out;
+}
+
+/**
+ * DICOM RLE (PS3.5 annex G): a 64-byte header (segment count + 15 offsets), then one PackBits
+ * segment per byte plane: for each sample, its bytes from most to least significant.
+ */
+function decodeRleFrame(
+  path: string,
+  frame: Uint8Array,
+  rows: number,
+  cols: number,
+  spp: number,
+  bitsAlloc: number,
+  bitsStored: number,
+  signed: boolean,
+  out: Float32Array,
+): void {
+  if (frame.length < 64) throw new ImageDecodeError(path, "RLE frame shorter than its 64-byte header");
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const nseg = dv.getUint32(0, true);
+  const bytesPer = bitsAlloc / 8;
+  if (nseg !== spp * bytesPer)
+    throw new ImageDecodeError(path, `RLE frame has ${nseg} segments, expected ${spp * bytesPer}`);
+  const offs = Array.from({ length: nseg }, (_, k) => dv.getUint32(4 + 4 * k, true));
+  const n = rows * cols;
+  const planes = offs.map((o, k) =>
+    unpackBits(path, frame.subarray(o, k + 1 < nseg ? offs[k + 1] : frame.length), n),
+  );
+  for (let s = 0; s < spp; s++) {
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let b = 0; b < bytesPer; b++) v = v * 256 + planes[s * bytesPer + b][i];
+      out[s * n + i] = fixBits(v, bitsStored, bitsAlloc, signed);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// One entry point for every image file: the format is decided by the first bytes (magic numbers),
+// never by the file name, because medical data sets are full of misnamed files (".dcm" without
+// extension, ".png" that is a JPEG, ".nii" that is gzipped).
+import { readFileSync } from "node:fs";
+import type { ImageArray } from "../types.js";
+import { decodeDicom, isDicom } from "./dicom.js";
+import { ImageDecodeError } from "./errors.js";
+import { gunzipOrFail, isGzip } from "./idx.js";
+import { decodeJpeg } from "./jpeg.js";
+import { decodeNifti, isNifti } from "./nifti.js";
+import { decodePng } from "./png.js";
+
+export type ImageFormat = "png" | "jpeg" | "dicom" | "nifti";
+
+export interface ReadOptions {
+  /** PNG/JPEG: scale to [0,1] (default true). DICOM/NIfTI always give physical values. */
+  unitRange?: boolean;
+  /** DICOM multi-frame: take this frame as a 2D image. */
+  frame?: number;
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export function sniffFormat(buf: Uint8Array): ImageFormat | null {
+  if (PNG_MAGIC.every((b, i) => buf[i] === b)) return "png";
+  if (buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return "jpeg";
+  if (isNifti(buf)) return "nifti";
+  if (isDicom(buf)) return "dicom";
+  return null;
+}
+
+export function decodeImage(path: string, raw: Uint8Array, o: ReadOptions = {}): ImageArray {
+  let fmt = sniffFormat(raw);
+  let buf = raw;
+  if (fmt === null && isGzip(raw)) {
+    // Gzip around an image: only NIfTI is stored like this in practice (.nii.gz).
+    const inner = gunzipOrFail(path, raw);
+    fmt = sniffFormat(inner);
+    if (fmt !== "nifti") throw new ImageDecodeError(path, "gzip file does not contain a NIfTI volume");
+    buf = inner;
+  }
+  switch (fmt) {
+    case "png":
+      return decodePng(path, buf, o);
+    case "jpeg":
+      return decodeJpeg(path, buf, o);
+    case "nifti":
+      return decodeNifti(path, buf);
+    case "dicom":
+      return decodeDicom(path, buf, o);
+    default:
+      throw new ImageDecodeError(
+        path,
+        `unknown image format (first bytes ${Buffer.from(raw.subarray(0, 8)).toString("hex")}); expected PNG, JPEG, DICOM or NIfTI`,
+      );
+  }
+}
+
+export function readImage(path: string, o: ReadOptions = {}): ImageArray {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (e) {
+    throw new ImageDecodeError(
+      path,
+      `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  if (raw.length === 0) throw new ImageDecodeError(path, "file is empty");
+  return decodeImage(path, raw, o);
+}

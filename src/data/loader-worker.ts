@@ -1,0 +1,28 @@
+// Worker side of the loader: owns a fixed share of the items (index mod numWorkers), decodes and
+// preprocesses them and keeps its own preprocessed cache, so from epoch 2 on nothing is decoded
+// again and nothing large crosses the thread boundary except the finished items.
+import { parentPort, workerData } from "node:worker_threads";
+import { type FileDataset, ItemProcessor, type ItemResult } from "./pipeline.js";
+
+interface Init {
+  dataset: Pick<FileDataset, "items" | "itemShape" | "pipeline">;
+  seed: number;
+  cache: boolean;
+}
+export interface WorkerRequest {
+  id: number;
+  epoch: number;
+  indices: number[];
+}
+export interface WorkerResponse {
+  id: number;
+  results: ItemResult[];
+}
+
+const init = workerData as Init;
+const proc = new ItemProcessor(init.dataset, init.seed, init.cache);
+parentPort!.on("message", (req: WorkerRequest) => {
+  const results = req.indices.map((i) => proc.process(i, req.epoch));
+  const transfer = results.flatMap((r) => ("data" in r ? [r.data.buffer as ArrayBuffer] : []));
+  parentPort!.postMessage({ id: req.id, results } satisfies WorkerResponse, transfer);
+});
