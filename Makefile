@@ -16,5 +16,7 @@ test: setup
 lint: setup
 	@npx --no-install biome check src test bench scripts
 
+# Regenerates the committed golden values (PyTorch) and the loader fixtures (pydicom, nibabel).
 fixtures:
-	/usr/bin/python3 scripts/make-fixtures.py
+	/usr/bin/python3 scripts/make-golden.py
+	/usr/bin/python3 scripts/make-data-fixtures.py

@@ -39,6 +39,7 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<Record<string,
   const start = { rss: rssMiB(), handles: torch.liveTensorCount() };
   let afterWarmup = start;
   const samples: number[] = [];
+  const wrappers: number[] = [];
   const t0 = Date.now();
   for (let step = 1; step <= o.steps; step++) {
     torch.tidy(() => {
@@ -51,7 +52,10 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<Record<string,
     // never yields would pile them up. Real training yields (data, progress, checkpoints); so do we.
     if (step % 50 === 0) await yieldToEventLoop();
     if (step === o.warmup) afterWarmup = { rss: rssMiB(), handles: torch.liveTensorCount() };
-    if (step % Math.max(1, Math.floor(o.steps / 20)) === 0) samples.push(Math.round(rssMiB()));
+    if (step % Math.max(1, Math.floor(o.steps / 20)) === 0) {
+      samples.push(Math.round(rssMiB()));
+      wrappers.push(torch.pendingWrapperCount());
+    }
   }
   const end = { rss: rssMiB(), handles: torch.liveTensorCount() };
   const growth = (end.rss - afterWarmup.rss) / afterWarmup.rss;
@@ -65,6 +69,8 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<Record<string,
     rss_end_mib: +end.rss.toFixed(1),
     rss_growth_after_warmup: +growth.toFixed(4),
     rss_samples_mib: samples,
+    pending_wrappers: wrappers,
+    allocator_cache_mib: +(torch.cachedBytes() / 2 ** 20).toFixed(1),
     live_handles_after_warmup: afterWarmup.handles,
     live_handles_end: end.handles,
     flat: growth <= 0.1 && end.handles <= afterWarmup.handles,

@@ -13,6 +13,7 @@
 #include "common.h"
 
 #include <c10/core/CPUAllocator.h>
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include <cstdlib>
@@ -94,7 +95,12 @@ class CachingCPUAllocator final : public c10::Allocator {
   void release(void* p) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = live_.find(p);
-    if (it == live_.end()) return;  // not ours (cannot happen: small blocks carry the default deleter)
+    if (it == live_.end()) {
+      // A small block from the default allocator, freed through raw_deleter() (oneDNN's scratch
+      // memory takes this path: raw_allocate + raw_deallocate): hand it back to its owner.
+      fallback_->raw_deleter()(p);
+      return;
+    }
     size_t size = it->second;
     live_.erase(it);
     if (cached_ + size > limit_) {
@@ -136,6 +142,17 @@ void RegisterAllocator(Napi::Env env, Napi::Object e) {
     if (CachingCPUAllocator::instance) CachingCPUAllocator::instance->emptyCache();
     return a.env().Undefined();
   });
+  // glibc heap statistics: in use vs free-but-retained, to tell a leak from fragmentation.
+  MIMMX_DEF(e, "malloc_info", {
+    struct mallinfo2 mi = mallinfo2();
+    Napi::Object o = Napi::Object::New(a.env());
+    o.Set("arena", static_cast<double>(mi.arena));
+    o.Set("mmapped", static_cast<double>(mi.hblkhd));
+    o.Set("in_use", static_cast<double>(mi.uordblks));
+    o.Set("free", static_cast<double>(mi.fordblks));
+    return o;
+  });
+  MIMMX_DEF(e, "malloc_trim", { return Napi::Number::New(a.env(), malloc_trim(0)); });
   MIMMX_DEF(e, "cached_bytes", {
     double b = CachingCPUAllocator::instance ? static_cast<double>(CachingCPUAllocator::instance->cachedBytes()) : 0;
     return Napi::Number::New(a.env(), b);

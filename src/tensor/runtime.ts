@@ -15,6 +15,18 @@ export function cudaIsAvailable(): boolean {
 export function liveTensorCount(): number {
   return native.live_handles() as number;
 }
+/** JS wrapper objects whose native record the GC has not finalised yet (freed or not). */
+export function pendingWrapperCount(): number {
+  return native.live_wrappers() as number;
+}
+/** Bytes of freed tensor memory the caching allocator keeps for reuse. */
+export function cachedBytes(): number {
+  return native.cached_bytes() as number;
+}
+/** Returns the caching allocator's free blocks to the operating system. */
+export function emptyCache(): void {
+  native.empty_cache();
+}
 export function torchVersion(): string {
   return native.torch_version;
 }

@@ -1,0 +1,88 @@
+// Cost of one MIMM-X step against one MTL step on the small CNN with two spurions (28x28 inputs).
+// One MIMM-X step = its N_FE encoder batch(es) + N_MI critic batches (default estimator, default
+// switches). The published critic (3 x 400, all B^2 concatenated pairs) is timed beside it for 1-2
+// steps only. Rounds alternate between methods so a noisy neighbour hurts all alike; best round kept.
+
+import type { Batch } from "../src/methods/batch.js";
+import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
+import * as torch from "../src/tensor/index.js";
+
+export interface BenchMimmxStepOptions {
+  batch: number;
+  /** timed steps per round for MTL and MIMM-X (default 10) */
+  steps?: number;
+  rounds?: number;
+  /** timed steps of the published critic (default 1; each may take seconds) */
+  publishedSteps?: number;
+  threads?: number;
+  /** extra MIMM-X config to time (estimator, switches) */
+  mimmx?: Partial<MethodConfig>;
+}
+
+const TASKS = [
+  { name: "y", numClasses: 2 },
+  { name: "z0", numClasses: 2 },
+  { name: "z1", numClasses: 2 },
+];
+
+function syntheticBatch(b: number): Batch {
+  return {
+    x: torch.randn([b, 1, 28, 28]).keep(),
+    y: torch.randint(0, 2, [b]).keep(),
+    z: [torch.randint(0, 2, [b]).keep(), torch.randint(0, 2, [b]).keep()],
+  };
+}
+
+/** Seconds per update() call over `steps` calls after `warmup` calls. */
+function timeSteps(method: Method, batch: Batch, steps: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) torch.tidy(() => method.update(batch));
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) torch.tidy(() => method.update(batch));
+  return (performance.now() - t0) / 1000 / steps;
+}
+
+function make(cfg: Record<string, unknown>): Method {
+  torch.manualSeed(0);
+  return createMethod({ tasks: TASKS, encoder: { name: "small-cnn" }, partSize: 2, ...cfg } as MethodConfig);
+}
+
+export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
+  mimmx_step_seconds: number;
+  mtl_step_seconds: number;
+  published_critic_step_seconds: number | null;
+  ratio: number;
+  published_ratio: number | null;
+  batch: number;
+  threads: number;
+}> {
+  if (opts.threads) torch.setNumThreads(opts.threads);
+  const steps = opts.steps ?? 10;
+  const rounds = opts.rounds ?? 3;
+  const batch = syntheticBatch(opts.batch);
+  const mtl = make({ method: "mtl" });
+  // "reuse" mode: one update() = 1 encoder batch + N_MI critic batches, i.e. one full MIMM-X step.
+  const mimmx = make({ method: "mimmx", ...(opts.mimmx ?? {}) });
+  const mtlTimes: number[] = [];
+  const mimmxTimes: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    mtlTimes.push(timeSteps(mtl, batch, steps, 2));
+    mimmxTimes.push(timeSteps(mimmx, batch, steps, 2));
+  }
+  let published: number | null = null;
+  const publishedSteps = opts.publishedSteps ?? 1;
+  if (publishedSteps > 0) {
+    const pub = make({ method: "mimmx", estimator: "published", gradNorm: false, attention: false });
+    published = timeSteps(pub, batch, publishedSteps, 1);
+  }
+  const mtlBest = Math.min(...mtlTimes);
+  const mimmxBest = Math.min(...mimmxTimes);
+  return {
+    mimmx_step_seconds: mimmxBest,
+    mtl_step_seconds: mtlBest,
+    published_critic_step_seconds: published,
+    ratio: mimmxBest / mtlBest,
+    published_ratio: published === null ? null : published / mtlBest,
+    batch: opts.batch,
+    threads: torch.getNumThreads(),
+  };
+}

@@ -1,0 +1,47 @@
+// What methods consume: a batch of images with the primary label y and one label per spurion z_i,
+// as tensors. The data layer hands out tensor-free batches; toBatch converts one per step.
+import { tensor } from "../tensor/creation.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export interface Batch {
+  /** images [B, C, H, W] or volumes [B, C, D, H, W], float32 */
+  x: Tensor;
+  /** primary labels [B], int64; -1 = unknown (ignored by the losses) */
+  y: Tensor;
+  /** spurion labels, one [B] int64 tensor per spurion, in task order */
+  z: Tensor[];
+}
+
+/** The data layer's batch (src/data/types.ts), restated here so methods do not depend on it. */
+export interface DataBatch {
+  images: Float32Array;
+  shape: number[];
+  labels: Record<string, Int32Array>;
+  indices: Int32Array;
+}
+
+/** Which label columns are the primary task and the spurions, in part order. */
+export interface TaskNames {
+  primary: string;
+  spurions: string[];
+}
+
+function labelTensor(labels: Record<string, Int32Array>, name: string): Tensor {
+  const col = labels[name];
+  if (!col)
+    throw new Error(`toBatch: the batch has no label "${name}" (it has: ${Object.keys(labels).join(", ")})`);
+  return tensor(col, { dtype: "int64" });
+}
+
+export function toBatch(b: DataBatch, names: TaskNames): Batch {
+  return {
+    x: tensor(b.images, { shape: b.shape }),
+    y: labelTensor(b.labels, names.primary),
+    z: names.spurions.map((s) => labelTensor(b.labels, s)),
+  };
+}
+
+/** All labels of a batch in task order: [y, z_0, .., z_N-1]. */
+export function taskLabels(b: Batch): Tensor[] {
+  return [b.y, ...b.z];
+}

@@ -1,0 +1,12 @@
+// Training methods behind one interface (see method.ts) and a registry by name.
+export { Adversarial, type AdversarialConfig } from "./adversarial.js";
+export { type AttentionConfig, ConfounderAttention } from "./attention.js";
+export { type Batch, type DataBatch, type TaskNames, taskLabels, toBatch } from "./batch.js";
+export { Erm } from "./erm.js";
+export { type GradNormConfig, GradNormWeights } from "./gradnorm.js";
+export { GroupDro, type GroupDroConfig } from "./groupdro.js";
+export { BaseMethod, type CommonConfig, type EncoderSpec, type Method, ModuleHolder } from "./method.js";
+export { Mimm, type MimmConfig } from "./mimm.js";
+export { Mimmx, type MimmxConfig } from "./mimmx.js";
+export { Mtl } from "./mtl.js";
+export { createMethod, METHOD_NAMES, type MethodConfig, type MethodName } from "./registry.js";

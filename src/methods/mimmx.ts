@@ -1,0 +1,318 @@
+// MIMM-X: mutual-information minimisation between f_y and every spurion part f_zi (and between the
+// spurion parts), METHOD.md. The encoder + heads minimise
+//     L = sum_k w_k CE_k + lambda * s * sum_p a_p I_p
+// while one critic per pair maximises its DV bound. The two alternate: encoder batches with critics
+// frozen, then critic batches on detached features, each side with its own Adam.
+//
+// Switches (all logged every step): adaptive MI scaling s, GradNorm weights w_k, confounder attention
+// a_p, pair set (all / chain), conditional negatives, the estimator, and where critic batches come from:
+//   "reuse" (default): every update() is one encoder batch; after each N_FE of them the critics take
+//       N_MI steps on the detached features of the batch just seen (fresh negative samples each
+//       step). No extra encoder passes, which is what keeps a MIMM-X step near an MTL step.
+//   "fresh" (published): update() calls cycle through N_FE encoder batches and N_MI critic batches,
+//       the critic batches getting their features from a no-grad encoder pass.
+//
+// Gradient bookkeeping (why the step stays cheap): the heads read disjoint parts of f and the critics
+// are frozen, so one pass of autograd.grad over the CE terms to [f, W, heads] gives every CE term's
+// gradient on W (row block k of W belongs to part k alone, hence GradNorm's n_k), another over the MI
+// term gives the MI gradient on f and W; s follows from the norms on W, and a single
+// f.backward(g_class + lambda w_MI s g_MI) finishes the encoder. Heads and critics are each
+// differentiated once.
+import type { EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
+import { assertAllFinite } from "../mi/guard.js";
+import { buildPairEstimators, type PairEstimatorSet } from "../mi/pair-estimators.js";
+import { miPairs, type PairSet, type PartPair } from "../mi/pair-sets.js";
+import { Adam } from "../optim/index.js";
+import { grad, noGrad } from "../tensor/autograd.js";
+import { tensor } from "../tensor/creation.js";
+import { tidy } from "../tensor/scope.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { ConfounderAttention } from "./attention.js";
+import { type Batch, taskLabels } from "./batch.js";
+import { globalNorm, setRequiresGrad } from "./grad-utils.js";
+import { type GradNormState, GradNormWeights } from "./gradnorm.js";
+import { BaseMethod, type CommonConfig, ce } from "./method.js";
+
+export interface MimmxConfig extends CommonConfig {
+  /** weight of the MI penalty (default 1) */
+  lambda?: number;
+  /** estimator preset or full config (default: DEFAULT_ESTIMATOR) */
+  estimator?: EstimatorConfig | EstimatorPreset;
+  /** "all" pairs (y-z_i and z_i-z_j) or the "chain" (default "all") */
+  pairs?: PairSet;
+  /** negatives only among samples with the same y: estimates I(f_y; f_z | y) (default false) */
+  conditional?: boolean;
+  /** encoder batches per cycle (default 1) */
+  nFE?: number;
+  /** critic batches per cycle (default 5) */
+  nMI?: number;
+  criticData?: "reuse" | "fresh";
+  /** critic Adam lr (default 1e-3) */
+  criticLr?: number;
+  /** s = min(||g_class||, ||g_MI||) / ||g_MI|| (default true) */
+  adaptiveScaling?: boolean;
+  /**
+   * where s's gradients are taken: "encoder" = every encoder parameter (exact, one extra backward
+   * through the encoder), "lastLayer" = the last shared layer only (default, nearly free)
+   */
+  scalingScope?: "encoder" | "lastLayer";
+  /** GradNorm loss weights (default true) */
+  gradNorm?: boolean;
+  gradNormAlpha?: number;
+  gradNormLr?: number;
+  /** Confounder Attention Weighter (default true) */
+  attention?: boolean;
+  attentionTau?: number;
+  attentionFloor?: number;
+  attentionEma?: number;
+}
+
+export class Mimmx extends BaseMethod {
+  readonly name: string = "mimmx";
+  readonly pairs: PartPair[];
+  readonly estimators: PairEstimatorSet | null;
+  readonly gradNorm: GradNormWeights | null;
+  readonly attention: ConfounderAttention | null;
+  /** update() calls so far (drives the fresh-mode cycle) */
+  updates = 0;
+  /** encoder updates so far */
+  encoderSteps = 0;
+
+  constructor(readonly cfg: MimmxConfig) {
+    super(cfg);
+    const names = cfg.tasks.map((t) => t.name);
+    this.pairs = miPairs(cfg.tasks.length, cfg.pairs ?? "all", names);
+    this.estimators =
+      this.pairs.length > 0
+        ? buildPairEstimators(this.pairs, cfg.partSize, cfg.estimator, { conditional: cfg.conditional })
+        : null;
+    this.optimizers.model = this.adam();
+    if (this.estimators) {
+      this.stateModule.add("critics", this.estimators.module);
+      this.optimizers.critics = new Adam(this.estimators.module.parameters(), { lr: cfg.criticLr ?? 1e-3 });
+    }
+    const ceNames = names.map((n) => `ce/${n}`);
+    const terms = this.hasMi ? [...ceNames, "mi"] : ceNames;
+    this.gradNorm =
+      (cfg.gradNorm ?? true)
+        ? new GradNormWeights(
+            terms,
+            terms.map((t) => t !== "mi"),
+            { alpha: cfg.gradNormAlpha, lr: cfg.gradNormLr },
+          )
+        : null;
+    const numSpurions = cfg.tasks.length - 1;
+    this.attention =
+      (cfg.attention ?? true) && numSpurions > 1 && this.pairs.some((p) => p.spurion !== null)
+        ? new ConfounderAttention(numSpurions, {
+            tau: cfg.attentionTau,
+            floor: cfg.attentionFloor,
+            ema: cfg.attentionEma,
+          })
+        : null;
+  }
+
+  get hasMi(): boolean {
+    return this.estimators !== null && (this.cfg.lambda ?? 1) > 0;
+  }
+
+  update(batch: Batch): Record<string, number> {
+    const nFE = this.cfg.nFE ?? 1;
+    const nMI = this.cfg.nMI ?? 5;
+    if ((this.cfg.criticData ?? "reuse") === "fresh") {
+      const phase = this.updates % (nFE + nMI);
+      this.updates++;
+      if (phase < nFE || !this.hasMi) return tidy(() => this.encoderStep(batch).logs);
+      return tidy(() => {
+        const f = noGrad(() => {
+          this.model.train();
+          return this.model.forward(batch.x);
+        });
+        return this.criticStep(f, batch.y);
+      });
+    }
+    this.updates++;
+    return tidy(() => {
+      const { logs, features } = this.encoderStep(batch);
+      if (this.hasMi && this.encoderSteps % nFE === 0) {
+        const sums: Record<string, number> = {};
+        for (let i = 0; i < nMI; i++) {
+          for (const [key, v] of Object.entries(this.criticStep(features, batch.y)))
+            sums[key] = (sums[key] ?? 0) + v / nMI;
+        }
+        Object.assign(logs, sums);
+      }
+      return logs;
+    });
+  }
+
+  /** One encoder + heads update with the critics frozen. Returns logs and the detached features. */
+  encoderStep(batch: Batch): { logs: Record<string, number>; features: Tensor } {
+    const criticParams = this.estimators?.module.parameters() ?? [];
+    setRequiresGrad(criticParams, false);
+    try {
+      return tidy(() => this.encoderStepInner(batch));
+    } finally {
+      setRequiresGrad(criticParams, true);
+    }
+  }
+
+  private encoderStepInner(batch: Batch): { logs: Record<string, number>; features: Tensor } {
+    const lambda = this.cfg.lambda ?? 1;
+    const numTasks = this.tasks.length;
+    const k = this.cfg.partSize;
+    this.model.train();
+    const opt = this.optimizers.model;
+    opt.zeroGrad();
+    const f = this.model.forward(batch.x);
+    const parts = this.model.split(f);
+    const logits = this.model.logits(parts);
+    const labels = taskLabels(batch);
+    const ceTerms = logits.map((l, i) => ce(l, labels[i]));
+    const logs: Record<string, number> = {};
+    const ceValues = ceTerms.map((t) => t.item());
+    ceValues.forEach((v, i) => {
+      logs[`ce/${this.tasks[i].name}`] = v;
+    });
+    assertAllFinite(logs);
+
+    // MI terms; the estimators throw NonFiniteError naming the pair on NaN/Inf.
+    let miLoss: Tensor | null = null;
+    if (this.hasMi) {
+      this.estimators!.module.train();
+      const { surrogates, estimates } = this.estimators!.terms(parts, batch.y);
+      this.pairs.forEach((p, i) => {
+        logs[`mi/${p.name}`] = estimates[i];
+      });
+      if (this.attention) this.attention.observe(this.spurionEstimates(estimates));
+      const att = this.attention?.weights() ?? null;
+      att?.forEach((a, i) => {
+        logs[`att/${this.tasks[i + 1].name}`] = a;
+      });
+      const pairWeights = this.pairs.map((p) => (att && p.spurion !== null ? att[p.spurion] : 1));
+      miLoss = surrogates.mul(tensor(pairWeights)).sum();
+      logs.mi_loss = miLoss.item();
+      assertAllFinite({ mi_loss: logs.mi_loss });
+    }
+
+    const w = this.gradNorm?.w ?? new Array(numTasks + (miLoss ? 1 : 0)).fill(1);
+    const classLoss = ceTerms.map((t, i) => (w[i] === 1 ? t : t.mul(w[i]))).reduce((x, y) => x.add(y));
+    const miWeight = miLoss ? w[numTasks] : 0;
+
+    const W = this.model.encoder.lastSharedWeight();
+    const headParams = this.model.heads.parameters();
+    // Class gradients on f, W and the heads in one pass (the encoder below f is not touched yet).
+    const [gfClass, gwClass, ...gHeads] = grad(classLoss, [f, W, ...headParams], {
+      retainGraph: true,
+      allowUnused: true,
+    });
+    const [gfMi, gwMi] = miLoss
+      ? grad(miLoss, [f, W], { retainGraph: true, allowUnused: true })
+      : [null, null];
+
+    let s = 1;
+    const scope = this.cfg.scalingScope ?? "lastLayer";
+    const adaptive = (this.cfg.adaptiveScaling ?? true) && miLoss !== null;
+    const encoderParams = this.model.encoder.parameters();
+    if (adaptive && scope === "lastLayer") s = scaleFrom(globalNorm([gwClass]), globalNorm([gwMi]));
+    if (adaptive && scope === "encoder") {
+      // Exact: class and MI gradients on every encoder parameter (two passes through the encoder).
+      const gc = grad(f, encoderParams, { gradOutputs: [gfClass!], retainGraph: true, allowUnused: true });
+      const gm = grad(f, encoderParams, {
+        gradOutputs: [gfMi ?? gfClass!.mul(0)],
+        retainGraph: false,
+        allowUnused: true,
+      });
+      s = scaleFrom(globalNorm(gc), globalNorm(gm));
+      const coef = lambda * miWeight * s;
+      encoderParams.forEach((p, i) => {
+        const a = gc[i];
+        const b = gm[i];
+        p.grad = a && b ? a.add(b.mul(coef)) : (a ?? (b ? b.mul(coef) : null));
+      });
+    } else {
+      const gf = gfMi ? gfClass!.add(gfMi.mul(lambda * miWeight * s)) : gfClass!;
+      f.backward(gf);
+    }
+    headParams.forEach((p, i) => {
+      p.grad = gHeads[i];
+    });
+    if (miLoss) logs.scale = s;
+
+    if (this.gradNorm) {
+      // Row block i of W feeds part i only, so the block of grad_W(sum_k w_k CE_k) is w_i grad_W CE_i.
+      const norms = this.tasks.map((_, i) => globalNorm([gwClass!.narrow(0, i * k, k)]) / w[i]);
+      const values = [...ceValues];
+      if (miLoss) {
+        norms.push(lambda * s * globalNorm([gwMi]));
+        values.push(logs.mi_loss);
+      }
+      this.gradNorm.names.forEach((n, i) => {
+        logs[`w/${n}`] = w[i];
+      });
+      this.gradNorm.update(norms, values);
+    }
+    opt.step();
+    this.encoderSteps++;
+    logs.loss =
+      ceValues.reduce((acc, v, i) => acc + w[i] * v, 0) + (miLoss ? lambda * miWeight * s * logs.mi_loss : 0);
+    return { logs, features: f.detach() };
+  }
+
+  /** The leakage estimate of each spurion from this step's pair estimates (null where not measured). */
+  private spurionEstimates(estimates: number[]): (number | null)[] {
+    const out: (number | null)[] = new Array(this.tasks.length - 1).fill(null);
+    this.pairs.forEach((p, i) => {
+      if (p.spurion !== null) out[p.spurion] = estimates[i];
+    });
+    return out;
+  }
+
+  /** One critic update: every critic ascends its corrected DV surrogate on detached features. */
+  criticStep(features: Tensor, y: Tensor): Record<string, number> {
+    return tidy(() => {
+      const est = this.estimators!;
+      est.module.train();
+      const opt = this.optimizers.critics;
+      opt.zeroGrad();
+      const { surrogates, estimates } = est.terms(this.model.split(features.detach()), y);
+      const logs: Record<string, number> = {};
+      this.pairs.forEach((p, i) => {
+        logs[`critic_mi/${p.name}`] = estimates[i];
+      });
+      surrogates.sum().neg().backward();
+      opt.step();
+      return logs;
+    });
+  }
+
+  /** DV estimates of every pair on given features, without training anything (audits, eval). */
+  estimatePairs(features: Tensor, y?: Tensor): Record<string, number> {
+    if (!this.estimators) return {};
+    const values = noGrad(() => this.estimators!.estimates(this.model.split(features.detach()), y));
+    return Object.fromEntries(this.pairs.map((p, i) => [p.name, values[i]]));
+  }
+
+  override getState(): Record<string, unknown> {
+    return {
+      updates: this.updates,
+      encoderSteps: this.encoderSteps,
+      ema: this.estimators?.emaState() ?? [],
+      gradNorm: this.gradNorm?.getState() ?? null,
+      attention: this.attention?.getState() ?? null,
+    };
+  }
+  override setState(state: Record<string, unknown>): void {
+    this.updates = (state.updates as number) ?? 0;
+    this.encoderSteps = (state.encoderSteps as number) ?? 0;
+    this.estimators?.setEmaState((state.ema as (number | null)[]) ?? []);
+    if (this.gradNorm && state.gradNorm) this.gradNorm.setState(state.gradNorm as GradNormState);
+    if (this.attention && state.attention)
+      this.attention.setState(state.attention as { u: (number | null)[] });
+  }
+}
+
+/** s = min(||g_class||, ||g_MI||) / ||g_MI||: MI gradients never outweigh the class gradients. */
+function scaleFrom(classNorm: number, miNorm: number): number {
+  return miNorm > 0 ? Math.min(classNorm, miNorm) / miNorm : 1;
+}

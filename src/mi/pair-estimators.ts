@@ -1,0 +1,142 @@
+// The MI estimators of a method: one per pair of feature parts. Two interchangeable forms:
+// - StackedPairEstimators: every pair's joint critic in one StackedJointCritic (batched matmuls),
+//   used when the critics are joint, split-first-layer, and all pairs have the same widths;
+// - SeparatePairEstimators: one MiEstimator per pair (any critic, e.g. the published or separable).
+
+import type { Module } from "../nn/module.js";
+import { ModuleList } from "../nn/module.js";
+import { noGrad } from "../tensor/autograd.js";
+import { tensor } from "../tensor/creation.js";
+import { cat, stack } from "../tensor/functions.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { LogEma } from "./dv.js";
+import { type EstimatorConfig, type EstimatorPreset, MiEstimator, resolveEstimator } from "./estimator.js";
+import { assertFinite } from "./guard.js";
+import type { PartPair } from "./pair-sets.js";
+import { StackedJointCritic } from "./stacked-critic.js";
+import { stackedDv, stackedLogMeanExp, stackedSurrogate } from "./stacked-dv.js";
+
+export interface PairTerms {
+  /** corrected surrogate per pair [P] (critics maximise, the encoder minimises) */
+  surrogates: Tensor;
+  /** DV estimate per pair, nats, detached */
+  estimates: number[];
+}
+
+export interface PairEstimatorSet {
+  readonly pairs: PartPair[];
+  /** every critic parameter, for the critic optimiser and checkpoints */
+  readonly module: Module;
+  /** Scores every pair on the parts, folds the batch into the EMAs; NaN/Inf -> NonFiniteError. */
+  terms(parts: Tensor[], condition?: Tensor): PairTerms;
+  /** DV estimates without gradient and without touching the EMAs. */
+  estimates(parts: Tensor[], condition?: Tensor): number[];
+  emaState(): (number | null)[];
+  setEmaState(s: (number | null)[]): void;
+}
+
+/** Concatenation of the given parts (one part: the part itself). */
+export function gatherParts(parts: Tensor[], idx: number[]): Tensor {
+  return idx.length === 1
+    ? parts[idx[0]]
+    : cat(
+        idx.map((i) => parts[i]),
+        1,
+      );
+}
+
+export class StackedPairEstimators implements PairEstimatorSet {
+  readonly module: StackedJointCritic;
+  readonly emas: LogEma[];
+  constructor(
+    readonly pairs: PartPair[],
+    readonly partSize: number,
+    readonly cfg: Extract<EstimatorConfig, { critic: "joint" }>,
+  ) {
+    const dimA = pairs[0].a.length * partSize;
+    const dimC = pairs[0].c.length * partSize;
+    this.module = new StackedJointCritic(pairs.length, dimA, dimC, {
+      hidden: cfg.hidden,
+      negatives: cfg.negatives ?? "all",
+      scoreBound: cfg.scoreBound,
+    });
+    this.emas = pairs.map(() => new LogEma(cfg.emaRate ?? 0.9));
+  }
+  private scores(parts: Tensor[], condition?: Tensor) {
+    const a = stack(this.pairs.map((p) => gatherParts(parts, p.a)));
+    const c = stack(this.pairs.map((p) => gatherParts(parts, p.c)));
+    return this.module.score(a, c, this.cfg.conditional ? condition : undefined);
+  }
+  terms(parts: Tensor[], condition?: Tensor): PairTerms {
+    const s = this.scores(parts, condition);
+    const lme = stackedLogMeanExp(s);
+    const [lmeValues, posMeans] = noGrad(() => [lme.toArray(), s.pos.mean(1).toArray()]);
+    const estimates = this.pairs.map((p, i) => assertFinite(`mi[${p.name}]`, posMeans[i] - lmeValues[i]));
+    const logEma = tensor(this.emas.map((e, i) => e.update(lmeValues[i])));
+    return { surrogates: stackedSurrogate(s, lme, logEma), estimates };
+  }
+  estimates(parts: Tensor[], condition?: Tensor): number[] {
+    return noGrad(() => stackedDv(this.scores(parts, condition)).toArray());
+  }
+  emaState(): (number | null)[] {
+    return this.emas.map((e) => e.logValue);
+  }
+  setEmaState(s: (number | null)[]): void {
+    this.emas.forEach((e, i) => {
+      e.logValue = s[i] ?? null;
+    });
+  }
+}
+
+export class SeparatePairEstimators implements PairEstimatorSet {
+  readonly estimators: MiEstimator[];
+  readonly module: ModuleList;
+  constructor(
+    readonly pairs: PartPair[],
+    partSize: number,
+    cfg: EstimatorConfig,
+  ) {
+    this.estimators = pairs.map(
+      (p) => new MiEstimator(p.name, p.a.length * partSize, p.c.length * partSize, cfg),
+    );
+    this.module = new ModuleList(this.estimators.map((e) => e.critic));
+  }
+  terms(parts: Tensor[], condition?: Tensor): PairTerms {
+    const ts = this.pairs.map((p, i) =>
+      this.estimators[i].term(gatherParts(parts, p.a), gatherParts(parts, p.c), condition),
+    );
+    return { surrogates: stack(ts.map((t) => t.surrogate)), estimates: ts.map((t) => t.estimate) };
+  }
+  estimates(parts: Tensor[], condition?: Tensor): number[] {
+    return this.pairs.map((p, i) =>
+      this.estimators[i].estimate(gatherParts(parts, p.a), gatherParts(parts, p.c), condition),
+    );
+  }
+  emaState(): (number | null)[] {
+    return this.estimators.map((e) => e.ema.logValue);
+  }
+  setEmaState(s: (number | null)[]): void {
+    this.estimators.forEach((e, i) => {
+      e.ema.logValue = s[i] ?? null;
+    });
+  }
+}
+
+/**
+ * The estimators for a set of pairs: stacked when possible (joint critic, split first layer, equal
+ * widths across pairs), else one per pair. `conditional` overrides the config's switch when given.
+ */
+export function buildPairEstimators(
+  pairs: PartPair[],
+  partSize: number,
+  estimator?: EstimatorConfig | EstimatorPreset,
+  overrides: { conditional?: boolean; stacked?: boolean } = {},
+): PairEstimatorSet {
+  const cfg = { ...resolveEstimator(estimator) };
+  if (overrides.conditional !== undefined) cfg.conditional = overrides.conditional;
+  const sameWidths = pairs.every((p) => p.a.length === pairs[0].a.length && p.c.length === pairs[0].c.length);
+  const stackable =
+    cfg.critic === "joint" && (cfg.firstLayer ?? "split") === "split" && sameWidths && pairs.length > 0;
+  if (stackable && overrides.stacked !== false) return new StackedPairEstimators(pairs, partSize, cfg);
+  return new SeparatePairEstimators(pairs, partSize, cfg);
+}

@@ -1,0 +1,73 @@
+// Where the training loop gets its batches. A BatchSource must give the same batches for the same
+// epoch every time it is asked (data order is a function of seed and epoch): resume relies on it to
+// skip to the exact batch where a run stopped.
+import { type Batch, type DataBatch, type TaskNames, toBatch } from "../methods/batch.js";
+import { mixSeed, permutation } from "./rng.js";
+
+/** Batches of one epoch; called once per epoch. Batches are converted to tensors lazily, per step. */
+export type BatchSource = (epoch: number) => Iterable<() => Batch> | AsyncIterable<() => Batch>;
+
+/** An in-memory split (the data layer's InMemoryDataset, restated). */
+export interface ArrayDataset {
+  images: Float32Array;
+  /** shape of one item, without N */
+  itemShape: number[];
+  labels: Record<string, Int32Array>;
+  length: number;
+}
+
+export interface ArraySourceOptions {
+  batchSize: number;
+  tasks: TaskNames;
+  /** data-order seed (default 0) */
+  seed?: number;
+  shuffle?: boolean;
+  /** drop a last batch smaller than batchSize (default true: BatchNorm and MI need full batches) */
+  dropLast?: boolean;
+}
+
+/** Shuffled mini-batches of an in-memory split; the order of epoch e is permutation(mixSeed(seed, e)). */
+export function arraySource(ds: ArrayDataset, o: ArraySourceOptions): BatchSource {
+  const itemSize = ds.itemShape.reduce((a, b) => a * b, 1);
+  return function* (epoch: number) {
+    const order =
+      o.shuffle === false
+        ? Int32Array.from({ length: ds.length }, (_, i) => i)
+        : permutation(ds.length, mixSeed(o.seed ?? 0, epoch));
+    const dropLast = o.dropLast ?? true;
+    for (let start = 0; start < ds.length; start += o.batchSize) {
+      const idx = order.subarray(start, Math.min(ds.length, start + o.batchSize));
+      if (dropLast && idx.length < o.batchSize) break;
+      yield () => toBatch(gatherBatch(ds, idx, itemSize), o.tasks);
+    }
+  };
+}
+
+/** Copies the rows idx of a dataset into one data-layer batch. */
+export function gatherBatch(ds: ArrayDataset, idx: Int32Array, itemSize: number): DataBatch {
+  const images = new Float32Array(idx.length * itemSize);
+  idx.forEach((r, i) => {
+    images.set(ds.images.subarray(r * itemSize, (r + 1) * itemSize), i * itemSize);
+  });
+  const labels: Record<string, Int32Array> = {};
+  for (const [name, col] of Object.entries(ds.labels)) labels[name] = Int32Array.from(idx, (r) => col[r]);
+  return { images, shape: [idx.length, ...ds.itemShape], labels, indices: Int32Array.from(idx) };
+}
+
+/** Adapts any per-epoch iterable of data-layer batches (e.g. the data layer's loader). */
+export function dataBatchSource(
+  batches: (epoch: number) => Iterable<DataBatch> | AsyncIterable<DataBatch>,
+  tasks: TaskNames,
+): BatchSource {
+  return (epoch) => {
+    const src = batches(epoch);
+    if (Symbol.asyncIterator in src) {
+      return (async function* () {
+        for await (const b of src as AsyncIterable<DataBatch>) yield () => toBatch(b, tasks);
+      })();
+    }
+    return (function* () {
+      for (const b of src as Iterable<DataBatch>) yield () => toBatch(b, tasks);
+    })();
+  };
+}

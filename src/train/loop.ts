@@ -1,0 +1,190 @@
+// The training loop shared by every method:
+//   for epoch: for batch: [abort? -> save, stop] seed torch from (seed, step); method.update inside
+//   tidy; NaN/Inf -> stop naming the term (the last good checkpoint stays); log; then evaluate,
+//   keep the best checkpoint, early-stop, save the "last" checkpoint.
+// Resume loads the "last" checkpoint (weights, optimisers, method state, position) and, because data
+// order and torch seeds are functions of (seed, epoch, step), continues exactly as if never stopped.
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
+import type { Method } from "../methods/method.js";
+import { NonFiniteError } from "../mi/guard.js";
+import { manualSeed } from "../tensor/creation.js";
+import { tidy } from "../tensor/scope.js";
+import type { BatchSource } from "./data.js";
+import { mixSeed } from "./rng.js";
+
+export interface Criterion {
+  /** key of the evaluation callback's result, e.g. "val/acc/y" */
+  metric: string;
+  mode: "max" | "min";
+}
+
+export interface ProgressEvent {
+  epoch: number;
+  /** batch index within the epoch */
+  step: number;
+  globalStep: number;
+  losses: Record<string, number>;
+}
+
+export interface TrainOptions {
+  method: Method;
+  data: BatchSource;
+  epochs: number;
+  /** seeds torch per step and names the run's randomness (the data source has its own order seed) */
+  seed?: number;
+  /** folder for last.safetensors, best.safetensors and metrics.jsonl; none = nothing written */
+  outDir?: string;
+  /** per-epoch evaluation; its numbers are logged and drive best checkpoint and early stopping */
+  evaluate?: (method: Method, epoch: number) => Record<string, number> | Promise<Record<string, number>>;
+  criterion?: Criterion;
+  /** stop after this many epochs without improvement of the criterion */
+  patience?: number;
+  /** resume from this checkpoint (typically <outDir>/last.safetensors) */
+  resumeFrom?: string;
+  onProgress?: (e: ProgressEvent) => void;
+  /** log every n-th step to metrics.jsonl (default 1) */
+  logEvery?: number;
+  /** aborting saves a checkpoint at the current position, then stops */
+  signal?: AbortSignal;
+  /** also stop (with a checkpoint) after this many steps in total; for tests and budgets */
+  maxSteps?: number;
+}
+
+export interface TrainResult {
+  status: "completed" | "early-stopped" | "aborted" | "non-finite" | "max-steps";
+  /** epochs fully completed */
+  epochs: number;
+  globalStep: number;
+  best: { epoch: number; value: number } | null;
+  /** the term that was NaN/Inf, when status is "non-finite" */
+  nonFiniteTerm?: string;
+  lastCheckpoint?: string;
+  bestCheckpoint?: string;
+  history: Record<string, number>[];
+}
+
+/** Where a run stands; saved in every checkpoint. */
+interface Position {
+  epoch: number;
+  stepInEpoch: number;
+  globalStep: number;
+  best: { epoch: number; value: number } | null;
+  sinceBest: number;
+  history: Record<string, number>[];
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const seed = o.seed ?? 0;
+  const lastPath = o.outDir ? join(o.outDir, "last.safetensors") : undefined;
+  const bestPath = o.outDir ? join(o.outDir, "best.safetensors") : undefined;
+  const metricsPath = o.outDir ? join(o.outDir, "metrics.jsonl") : undefined;
+  if (o.outDir && !existsSync(o.outDir)) mkdirSync(o.outDir, { recursive: true });
+  const log = (rec: Record<string, unknown>) => {
+    if (metricsPath) appendFileSync(metricsPath, `${JSON.stringify(rec)}\n`);
+  };
+
+  let pos: Position = { epoch: 0, stepInEpoch: 0, globalStep: 0, best: null, sinceBest: 0, history: [] };
+  if (o.resumeFrom) {
+    const state = loadCheckpoint(o.resumeFrom, {
+      model: o.method.stateModule,
+      optimizers: o.method.optimizers,
+    });
+    pos = state.position as Position;
+    o.method.setState(state.method as Record<string, unknown>);
+    log({
+      type: "resume",
+      from: o.resumeFrom,
+      epoch: pos.epoch,
+      step: pos.stepInEpoch,
+      globalStep: pos.globalStep,
+    });
+  }
+  const save = (path: string | undefined) => {
+    if (!path) return;
+    saveCheckpoint(path, {
+      model: o.method.stateModule,
+      optimizers: o.method.optimizers,
+      state: { position: pos, method: o.method.getState(), seed, methodName: o.method.name },
+    });
+  };
+  const result = (status: TrainResult["status"], extra: Partial<TrainResult> = {}): TrainResult => ({
+    status,
+    epochs: pos.epoch,
+    globalStep: pos.globalStep,
+    best: pos.best,
+    lastCheckpoint: lastPath && existsSync(lastPath) ? lastPath : undefined,
+    bestCheckpoint: bestPath && existsSync(bestPath) ? bestPath : undefined,
+    history: pos.history,
+    ...extra,
+  });
+
+  while (pos.epoch < o.epochs) {
+    const epochStart = performance.now();
+    let index = 0;
+    for await (const makeBatch of o.data(pos.epoch)) {
+      if (index++ < pos.stepInEpoch) continue; // resuming mid-epoch: skip what was already trained on
+      if (o.signal?.aborted) {
+        save(lastPath);
+        log({ type: "aborted", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep });
+        return result("aborted");
+      }
+      if (o.maxSteps !== undefined && pos.globalStep >= o.maxSteps) {
+        save(lastPath);
+        return result("max-steps");
+      }
+      // The torch random state of each step depends only on (seed, globalStep).
+      manualSeed(mixSeed(seed, pos.globalStep));
+      let losses: Record<string, number>;
+      try {
+        losses = tidy(() => o.method.update(makeBatch()));
+      } catch (e) {
+        if (e instanceof NonFiniteError) {
+          // Nothing was stepped with the bad values; the last checkpoint on disk is the last good one.
+          log({
+            type: "non-finite",
+            epoch: pos.epoch,
+            step: pos.stepInEpoch,
+            globalStep: pos.globalStep,
+            term: e.term,
+            value: String(e.value),
+          });
+          return result("non-finite", { nonFiniteTerm: e.term });
+        }
+        throw e;
+      }
+      const event = { epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, losses };
+      if (pos.globalStep % (o.logEvery ?? 1) === 0)
+        log({ type: "step", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, ...losses });
+      o.onProgress?.(event);
+      pos.stepInEpoch++;
+      pos.globalStep++;
+    }
+
+    const metrics = o.evaluate ? await o.evaluate(o.method, pos.epoch) : {};
+    const record = { epoch: pos.epoch, seconds: (performance.now() - epochStart) / 1000, ...metrics };
+    pos.history.push(record);
+    log({ type: "epoch", ...record });
+    let improved = false;
+    if (o.criterion) {
+      const v = metrics[o.criterion.metric];
+      if (v === undefined)
+        throw new Error(
+          `train: the evaluation gave no "${o.criterion.metric}" (it gave: ${Object.keys(metrics).join(", ")})`,
+        );
+      improved = pos.best === null || (o.criterion.mode === "max" ? v > pos.best.value : v < pos.best.value);
+      if (improved) pos.best = { epoch: pos.epoch, value: v };
+    }
+    pos.sinceBest = improved ? 0 : pos.sinceBest + 1;
+    pos.epoch++;
+    pos.stepInEpoch = 0;
+    if (improved) save(bestPath);
+    save(lastPath);
+    if (o.criterion && o.patience !== undefined && pos.sinceBest >= o.patience) {
+      log({ type: "early-stop", epoch: pos.epoch, best: pos.best });
+      return result("early-stopped");
+    }
+  }
+  return result("completed");
+}
