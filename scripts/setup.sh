@@ -27,7 +27,7 @@ fi
 stamp=node_modules/.mimmx-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "setup: installing npm packages and building the native addon"
-  npm ci --no-fund --no-audit --loglevel=error
+  ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-fund --no-audit --loglevel=error
   cp package-lock.json "$stamp"
 fi
 

@@ -36,6 +36,64 @@ const BENCHES: Record<string, Bench> = {
       return benchMemory({ steps: o.steps as number, batch: o.batch as number, warmup: o.warmup as number });
     },
   },
+  "mi-gaussian": {
+    summary: "each MI estimator on correlated Gaussians with known MI (d = 2, 4, 8; 0.1 to 2 nats): estimate, truth, time",
+    spec: {
+      estimators: { type: "string", help: "comma-separated presets (default: all but the published critic)" },
+      dims: { type: "string", default: "2,4,8", help: "comma-separated dimensions" },
+      mis: { type: "string", default: "0.1,0.5,1,2", help: "comma-separated true MI values (nats)" },
+      steps: { type: "number", default: 600, help: "critic training steps per case" },
+      batch: { type: "number", default: 128, help: "batch size" },
+      threads: { type: "number", default: threads, help: "intra-op threads" },
+      json: { type: "boolean", default: false, help: "print one JSON line" },
+    },
+    run: async (o) => {
+      const { benchMiGaussian } = await import("../../bench/mi-gaussian.js");
+      const list = (v: unknown) => String(v).split(",").map((s) => s.trim()).filter(Boolean);
+      return benchMiGaussian({
+        estimators: o.estimators ? (list(o.estimators) as never) : undefined,
+        dims: list(o.dims).map(Number),
+        mis: list(o.mis).map(Number),
+        steps: o.steps as number,
+        batch: o.batch as number,
+        threads: o.threads as number,
+      });
+    },
+  },
+  "mimmx-step": {
+    summary: "seconds per MIMM-X training step (N_FE encoder + N_MI critic batches) vs an MTL step, and the published critic",
+    spec: {
+      batch: { type: "number", default: 128, help: "batch size" },
+      steps: { type: "number", default: 10, help: "timed steps per round" },
+      rounds: { type: "number", default: 3, help: "rounds; the best of each is kept" },
+      "published-steps": { type: "number", default: 1, help: "timed steps of the published 3x400 critic (0 skips it)" },
+      threads: { type: "number", default: threads, help: "intra-op threads" },
+      json: { type: "boolean", default: false, help: "print one JSON line" },
+    },
+    run: async (o) => {
+      const { benchMimmxStep } = await import("../../bench/mimmx-step.js");
+      return benchMimmxStep({
+        batch: o.batch as number,
+        steps: o.steps as number,
+        rounds: o.rounds as number,
+        publishedSteps: o["published-steps"] as number,
+        threads: o.threads as number,
+      });
+    },
+  },
+  data: {
+    summary: "images per second decoded and prepared: 320x390 JPEG X-rays resized to 224, and the Fashion-MNIST pipeline",
+    spec: {
+      jpegs: { type: "number", default: 96, help: "generated JPEG files" },
+      workers: { type: "number", default: 2, help: "worker threads for the JPEG pipeline" },
+      batch: { type: "number", default: 128, help: "batch size" },
+      json: { type: "boolean", default: false, help: "print one JSON line" },
+    },
+    run: async (o) => {
+      const { benchData } = await import("../../bench/data.js");
+      return (await benchData({ jpegCount: o.jpegs as number, workers: o.workers as number, batchSize: o.batch as number })) as Record<string, unknown>;
+    },
+  },
 };
 
 /** Lets other modules add benches (mi-gaussian, mimmx-step, data) without this file knowing them. */
