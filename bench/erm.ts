@@ -65,7 +65,17 @@ function torchRound(batch: number, steps: number, warmup: number, threads: numbe
   const script = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "erm_torch.py");
   const res = spawnSync(
     "/usr/bin/python3",
-    [script, "--batch", String(batch), "--steps", String(steps), "--warmup", String(warmup), "--threads", String(threads)],
+    [
+      script,
+      "--batch",
+      String(batch),
+      "--steps",
+      String(steps),
+      "--warmup",
+      String(warmup),
+      "--threads",
+      String(threads),
+    ],
     { encoding: "utf8" },
   );
   if (res.status !== 0) throw new Error(`bench erm: the PyTorch side failed: ${res.stderr || res.error}`);

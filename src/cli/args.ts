@@ -7,7 +7,10 @@ export interface OptionSpec {
   help: string;
 }
 
-export type ParsedArgs = { positionals: string[]; options: Record<string, string | number | boolean | undefined> };
+export type ParsedArgs = {
+  positionals: string[];
+  options: Record<string, string | number | boolean | undefined>;
+};
 
 export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, command: string): ParsedArgs {
   const options: ParsedArgs["options"] = {};

@@ -3,28 +3,44 @@
 import { availableParallelism } from "node:os";
 import { type OptionSpec, parseArgs, UsageError, usage } from "./args.js";
 
-type Bench = { summary: string; spec: Record<string, OptionSpec>; run: (o: Record<string, unknown>) => Promise<Record<string, unknown>> };
+type Bench = {
+  summary: string;
+  spec: Record<string, OptionSpec>;
+  run: (o: Record<string, unknown>) => Promise<Record<string, unknown>>;
+};
 
 const threads = Number(process.env.MIMMX_THREADS ?? availableParallelism());
 
 const BENCHES: Record<string, Bench> = {
   erm: {
-    summary: "Adam training of the small CNN with a 2-class head on 28x28 inputs, against PyTorch (target ratio >= 0.95)",
+    summary:
+      "Adam training of the small CNN with a 2-class head on 28x28 inputs, against PyTorch (target ratio >= 0.95)",
     spec: {
       batch: { type: "number", default: 128, help: "batch size" },
       steps: { type: "number", default: 100, help: "timed steps per round" },
-      rounds: { type: "number", default: 3, help: "alternating mimmx/PyTorch rounds; the best of each is kept" },
+      rounds: {
+        type: "number",
+        default: 3,
+        help: "alternating mimmx/PyTorch rounds; the best of each is kept",
+      },
       threads: { type: "number", default: threads, help: "intra-op threads for both sides" },
       "no-torch": { type: "boolean", default: false, help: "skip the PyTorch side" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
     run: async (o) => {
       const { benchErm } = await import("../../bench/erm.js");
-      return benchErm({ batch: o.batch as number, steps: o.steps as number, rounds: o.rounds as number, threads: o.threads as number, noTorch: o["no-torch"] as boolean });
+      return benchErm({
+        batch: o.batch as number,
+        steps: o.steps as number,
+        rounds: o.rounds as number,
+        threads: o.threads as number,
+        noTorch: o["no-torch"] as boolean,
+      });
     },
   },
   memory: {
-    summary: "resident memory over a long training loop of the small CNN (target: flat within 10% after warm-up)",
+    summary:
+      "resident memory over a long training loop of the small CNN (target: flat within 10% after warm-up)",
     spec: {
       steps: { type: "number", default: 10000, help: "training steps" },
       batch: { type: "number", default: 32, help: "batch size" },
@@ -37,7 +53,8 @@ const BENCHES: Record<string, Bench> = {
     },
   },
   "mi-gaussian": {
-    summary: "each MI estimator on correlated Gaussians with known MI (d = 2, 4, 8; 0.1 to 2 nats): estimate, truth, time",
+    summary:
+      "each MI estimator on correlated Gaussians with known MI (d = 2, 4, 8; 0.1 to 2 nats): estimate, truth, time",
     spec: {
       estimators: { type: "string", help: "comma-separated presets (default: all but the published critic)" },
       dims: { type: "string", default: "2,4,8", help: "comma-separated dimensions" },
@@ -49,7 +66,11 @@ const BENCHES: Record<string, Bench> = {
     },
     run: async (o) => {
       const { benchMiGaussian } = await import("../../bench/mi-gaussian.js");
-      const list = (v: unknown) => String(v).split(",").map((s) => s.trim()).filter(Boolean);
+      const list = (v: unknown) =>
+        String(v)
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
       return benchMiGaussian({
         estimators: o.estimators ? (list(o.estimators) as never) : undefined,
         dims: list(o.dims).map(Number),
@@ -61,12 +82,17 @@ const BENCHES: Record<string, Bench> = {
     },
   },
   "mimmx-step": {
-    summary: "seconds per MIMM-X training step (N_FE encoder + N_MI critic batches) vs an MTL step, and the published critic",
+    summary:
+      "seconds per MIMM-X training step (N_FE encoder + N_MI critic batches) vs an MTL step, and the published critic",
     spec: {
       batch: { type: "number", default: 128, help: "batch size" },
       steps: { type: "number", default: 10, help: "timed steps per round" },
       rounds: { type: "number", default: 3, help: "rounds; the best of each is kept" },
-      "published-steps": { type: "number", default: 1, help: "timed steps of the published 3x400 critic (0 skips it)" },
+      "published-steps": {
+        type: "number",
+        default: 1,
+        help: "timed steps of the published 3x400 critic (0 skips it)",
+      },
       threads: { type: "number", default: threads, help: "intra-op threads" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
@@ -82,7 +108,8 @@ const BENCHES: Record<string, Bench> = {
     },
   },
   data: {
-    summary: "images per second decoded and prepared: 320x390 JPEG X-rays resized to 224, and the Fashion-MNIST pipeline",
+    summary:
+      "images per second decoded and prepared: 320x390 JPEG X-rays resized to 224, and the Fashion-MNIST pipeline",
     spec: {
       jpegs: { type: "number", default: 96, help: "generated JPEG files" },
       workers: { type: "number", default: 2, help: "worker threads for the JPEG pipeline" },
@@ -91,7 +118,11 @@ const BENCHES: Record<string, Bench> = {
     },
     run: async (o) => {
       const { benchData } = await import("../../bench/data.js");
-      return (await benchData({ jpegCount: o.jpegs as number, workers: o.workers as number, batchSize: o.batch as number })) as Record<string, unknown>;
+      return (await benchData({
+        jpegCount: o.jpegs as number,
+        workers: o.workers as number,
+        batchSize: o.batch as number,
+      })) as Record<string, unknown>;
     },
   },
 };
@@ -106,7 +137,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const bench = name ? BENCHES[name] : undefined;
   if (!bench) {
     const list = Object.entries(BENCHES).map(([k, b]) => `  ${k.padEnd(12)} ${b.summary}`);
-    if (name && name !== "--help") throw new UsageError(`bench: unknown benchmark "${name}"; available:\n${list.join("\n")}`);
+    if (name && name !== "--help")
+      throw new UsageError(`bench: unknown benchmark "${name}"; available:\n${list.join("\n")}`);
     console.log(`usage: mimmx bench <name> [options] [--json]\n\n${list.join("\n")}`);
     return 0;
   }
@@ -117,6 +149,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const { options } = parseArgs(rest, bench.spec, `bench ${name}`);
   const result = await bench.run(options);
   if (options.json) console.log(JSON.stringify(result));
-  else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(28)} ${Array.isArray(v) ? v.join(" ") : v}`);
+  else
+    for (const [k, v] of Object.entries(result))
+      console.log(`${k.padEnd(28)} ${Array.isArray(v) ? v.join(" ") : v}`);
   return 0;
 }

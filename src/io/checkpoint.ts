@@ -35,10 +35,16 @@ export function loadCheckpoint(path: string, parts: CheckpointParts): Record<str
   const model = new Map<string, Tensor>();
   for (const [k, v] of tensors) if (k.startsWith("model.")) model.set(k.slice(6), v);
   parts.model.loadStateDict(model);
-  const optimMeta = JSON.parse(metadata.optimizers ?? "{}") as Record<string, Omit<OptimizerStateDict, "tensors">>;
+  const optimMeta = JSON.parse(metadata.optimizers ?? "{}") as Record<
+    string,
+    Omit<OptimizerStateDict, "tensors">
+  >;
   for (const [name, opt] of Object.entries(parts.optimizers ?? {})) {
     const meta = optimMeta[name];
-    if (!meta) throw new Error(`${path}: no state for optimizer "${name}" (saved: ${Object.keys(optimMeta).join(", ") || "none"})`);
+    if (!meta)
+      throw new Error(
+        `${path}: no state for optimizer "${name}" (saved: ${Object.keys(optimMeta).join(", ") || "none"})`,
+      );
     const prefix = `optim.${name}.`;
     const own = new Map<string, Tensor>();
     for (const [k, v] of tensors) if (k.startsWith(prefix)) own.set(k.slice(prefix.length), v);

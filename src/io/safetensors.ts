@@ -14,7 +14,9 @@ const CODE: Record<DType, string> = {
   bool: "BOOL",
   uint8: "U8",
 };
-const DTYPE: Record<string, DType> = Object.fromEntries(Object.entries(CODE).map(([d, c]) => [c, d as DType]));
+const DTYPE: Record<string, DType> = Object.fromEntries(
+  Object.entries(CODE).map(([d, c]) => [c, d as DType]),
+);
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int64: 8, int32: 4, bool: 1, uint8: 1 };
 
 interface Entry {
@@ -23,7 +25,11 @@ interface Entry {
   data_offsets: [number, number];
 }
 
-export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): void {
+export function saveSafetensors(
+  path: string,
+  tensors: Map<string, Tensor>,
+  metadata: Record<string, string> = {},
+): void {
   const header: Record<string, Entry | Record<string, string>> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
@@ -92,10 +98,12 @@ export function loadSafetensors(path: string): LoadedSafetensors {
       fail(`tensor ${name} has no valid data_offsets (got ${JSON.stringify(offsets)})`);
     }
     const dtype = DTYPE[e.dtype];
-    if (!dtype) fail(`tensor ${name} has unsupported dtype ${e.dtype} (supported: ${Object.keys(DTYPE).join(", ")})`);
+    if (!dtype)
+      fail(`tensor ${name} has unsupported dtype ${e.dtype} (supported: ${Object.keys(DTYPE).join(", ")})`);
     const [begin, end] = e.data_offsets;
     const numel = e.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== numel * BYTES[dtype]) fail(`tensor ${name}: byte range ${begin}..${end} does not fit shape [${e.shape}] ${e.dtype}`);
+    if (end - begin !== numel * BYTES[dtype])
+      fail(`tensor ${name}: byte range ${begin}..${end} does not fit shape [${e.shape}] ${e.dtype}`);
     if (dataStart + end > buf.length) fail(`tensor ${name} runs past the end of the file (truncated?)`);
     // Copy into an aligned buffer: the file's bytes may sit at any offset inside Node's pool.
     const bytes = new Uint8Array(end - begin);

@@ -61,7 +61,9 @@ function pool(kind: "max" | "avg", dims: 2 | 3, x: Tensor, kernel: Tuple, o: Poo
   const s = o.stride === undefined ? k : ntuple(o.stride, dims, op, "stride");
   const p = ntuple(o.padding ?? 0, dims, op, "padding");
   if (kind === "max") {
-    return new Tensor(native[op](x._h, k, s, p, ntuple(o.dilation ?? 1, dims, op, "dilation"), o.ceilMode ?? false));
+    return new Tensor(
+      native[op](x._h, k, s, p, ntuple(o.dilation ?? 1, dims, op, "dilation"), o.ceilMode ?? false),
+    );
   }
   return new Tensor(native[op](x._h, k, s, p, o.ceilMode ?? false, o.countIncludePad ?? true));
 }
@@ -70,10 +72,14 @@ export const maxPool3d = (x: Tensor, kernel: Tuple, o: PoolOptions = {}) => pool
 export const avgPool2d = (x: Tensor, kernel: Tuple, o: PoolOptions = {}) => pool("avg", 2, x, kernel, o);
 export const avgPool3d = (x: Tensor, kernel: Tuple, o: PoolOptions = {}) => pool("avg", 3, x, kernel, o);
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Tuple): Tensor {
-  return new Tensor(native.adaptive_avg_pool2d(x._h, ntuple(outputSize, 2, "adaptive_avg_pool2d", "output_size")));
+  return new Tensor(
+    native.adaptive_avg_pool2d(x._h, ntuple(outputSize, 2, "adaptive_avg_pool2d", "output_size")),
+  );
 }
 export function adaptiveAvgPool3d(x: Tensor, outputSize: Tuple): Tensor {
-  return new Tensor(native.adaptive_avg_pool3d(x._h, ntuple(outputSize, 3, "adaptive_avg_pool3d", "output_size")));
+  return new Tensor(
+    native.adaptive_avg_pool3d(x._h, ntuple(outputSize, 3, "adaptive_avg_pool3d", "output_size")),
+  );
 }
 
 export interface BatchNormOptions {
@@ -103,7 +109,13 @@ export function batchNorm(
     ),
   );
 }
-export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number[],
+  weight?: Tensor,
+  bias?: Tensor,
+  eps = 1e-5,
+): Tensor {
   return new Tensor(native.layer_norm(x._h, normalizedShape, weight?._h, bias?._h, eps));
 }
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
@@ -113,10 +125,12 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 export const relu = (x: Tensor) => x.relu();
 export const sigmoid = (x: Tensor) => x.sigmoid();
 export const tanh = (x: Tensor) => x.tanh();
-export const leakyRelu = (x: Tensor, negativeSlope = 0.01) => new Tensor(native.leaky_relu(x._h, negativeSlope));
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01) =>
+  new Tensor(native.leaky_relu(x._h, negativeSlope));
 export const elu = (x: Tensor, alpha = 1) => new Tensor(native.elu(x._h, alpha));
 export const gelu = (x: Tensor) => new Tensor(native.gelu(x._h));
-export const softplus = (x: Tensor, beta = 1, threshold = 20) => new Tensor(native.softplus(x._h, beta, threshold));
+export const softplus = (x: Tensor, beta = 1, threshold = 20) =>
+  new Tensor(native.softplus(x._h, beta, threshold));
 export const logsigmoid = (x: Tensor) => new Tensor(native.logsigmoid(x._h));
 export const softmax = (x: Tensor, dim: number) => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number) => x.logSoftmax(dim);
@@ -130,11 +144,20 @@ export interface CrossEntropyOptions {
 /** Cross-entropy of logits [N, C] against int64 class indices [N] (class weights, ignore index). */
 export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
   return new Tensor(
-    native.cross_entropy(logits._h, target._h, o.weight?._h, o.reduction, o.ignoreIndex ?? -100, o.labelSmoothing ?? 0),
+    native.cross_entropy(
+      logits._h,
+      target._h,
+      o.weight?._h,
+      o.reduction,
+      o.ignoreIndex ?? -100,
+      o.labelSmoothing ?? 0,
+    ),
   );
 }
 export function nllLoss(logProbs: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
-  return new Tensor(native.nll_loss(logProbs._h, target._h, o.weight?._h, o.reduction, o.ignoreIndex ?? -100));
+  return new Tensor(
+    native.nll_loss(logProbs._h, target._h, o.weight?._h, o.reduction, o.ignoreIndex ?? -100),
+  );
 }
 export function binaryCrossEntropyWithLogits(
   logits: Tensor,

@@ -36,11 +36,20 @@ export function ones_(t: Tensor): Tensor {
   return noGrad(() => t.fill_(1));
 }
 /** Kaiming/He uniform on fan_in; PyTorch's Linear and Conv use a = sqrt(5) with leaky_relu. */
-export function kaimingUniform_(t: Tensor, a = 0, nonlinearity: "relu" | "leaky_relu" = "leaky_relu"): Tensor {
+export function kaimingUniform_(
+  t: Tensor,
+  a = 0,
+  nonlinearity: "relu" | "leaky_relu" = "leaky_relu",
+): Tensor {
   const bound = gain(nonlinearity, a) * Math.sqrt(3 / fans(t).fanIn);
   return uniform_(t, -bound, bound);
 }
-export function kaimingNormal_(t: Tensor, a = 0, nonlinearity: "relu" | "leaky_relu" = "relu", mode: "fan_in" | "fan_out" = "fan_in"): Tensor {
+export function kaimingNormal_(
+  t: Tensor,
+  a = 0,
+  nonlinearity: "relu" | "leaky_relu" = "relu",
+  mode: "fan_in" | "fan_out" = "fan_in",
+): Tensor {
   const f = fans(t);
   const std = gain(nonlinearity, a) / Math.sqrt(mode === "fan_in" ? f.fanIn : f.fanOut);
   return normal_(t, 0, std);

@@ -21,7 +21,9 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     const last = x.shape[x.ndim - 1];
     if (last !== this.inFeatures) {
-      throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input has ${last} features, shape [${x.shape.join(", ")}]`);
+      throw new Error(
+        `Linear(${this.inFeatures}, ${this.outFeatures}): input has ${last} features, shape [${x.shape.join(", ")}]`,
+      );
     }
     return F.linear(x, this.weight, this.bias);
   }
@@ -40,7 +42,9 @@ abstract class ConvNd extends Module {
     super();
     const groups = options.groups ?? 1;
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new Error(`Conv${dims}d: channels (${inChannels} in, ${outChannels} out) must divide by groups=${groups}`);
+      throw new Error(
+        `Conv${dims}d: channels (${inChannels} in, ${outChannels} out) must divide by groups=${groups}`,
+      );
     }
     const k = F.ntuple(kernelSize, dims, `Conv${dims}d`, "kernel_size");
     this.weight = this.registerParameter("weight", empty([outChannels, inChannels / groups, ...k]));
@@ -49,7 +53,12 @@ abstract class ConvNd extends Module {
   }
 }
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options: F.ConvOptions & { bias?: boolean } = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | number[],
+    options: F.ConvOptions & { bias?: boolean } = {},
+  ) {
     super(2, inChannels, outChannels, kernelSize, options);
   }
   forward(x: Tensor): Tensor {
@@ -57,7 +66,12 @@ export class Conv2d extends ConvNd {
   }
 }
 export class Conv3d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options: F.ConvOptions & { bias?: boolean } = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | number[],
+    options: F.ConvOptions & { bias?: boolean } = {},
+  ) {
     super(3, inChannels, outChannels, kernelSize, options);
   }
   forward(x: Tensor): Tensor {
@@ -119,7 +133,10 @@ export class BatchNorm3d extends BatchNormNd {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: number | number[], readonly options: F.PoolOptions = {}) {
+  constructor(
+    readonly kernelSize: number | number[],
+    readonly options: F.PoolOptions = {},
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -127,7 +144,10 @@ export class MaxPool2d extends Module {
   }
 }
 export class MaxPool3d extends Module {
-  constructor(readonly kernelSize: number | number[], readonly options: F.PoolOptions = {}) {
+  constructor(
+    readonly kernelSize: number | number[],
+    readonly options: F.PoolOptions = {},
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -135,7 +155,10 @@ export class MaxPool3d extends Module {
   }
 }
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: number | number[], readonly options: F.PoolOptions = {}) {
+  constructor(
+    readonly kernelSize: number | number[],
+    readonly options: F.PoolOptions = {},
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -143,7 +166,10 @@ export class AvgPool2d extends Module {
   }
 }
 export class AvgPool3d extends Module {
-  constructor(readonly kernelSize: number | number[], readonly options: F.PoolOptions = {}) {
+  constructor(
+    readonly kernelSize: number | number[],
+    readonly options: F.PoolOptions = {},
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -178,7 +204,10 @@ export class Dropout extends Module {
 }
 
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

@@ -2,8 +2,7 @@
 // tensors), buffers (state such as BatchNorm running statistics) and child modules, all registered by
 // name so that state dicts and checkpoints use PyTorch's dotted keys ("encoder.conv1.weight").
 import { noGrad } from "../tensor/autograd.js";
-import type { Device } from "../tensor/tensor.js";
-import { Tensor } from "../tensor/tensor.js";
+import type { Device, Tensor } from "../tensor/tensor.js";
 
 export type StateDict = Map<string, Tensor>;
 
@@ -90,7 +89,10 @@ export abstract class Module {
    * Copies values into the module's tensors. strict: the key sets must match exactly. A shape or dtype
    * mismatch is an error naming the key and both shapes.
    */
-  loadStateDict(sd: StateDict | Record<string, Tensor>, strict = true): { missing: string[]; unexpected: string[] } {
+  loadStateDict(
+    sd: StateDict | Record<string, Tensor>,
+    strict = true,
+  ): { missing: string[]; unexpected: string[] } {
     const source = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !source.has(k));
@@ -107,9 +109,14 @@ export abstract class Module {
         const a = target.shape;
         const b = src.shape;
         if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-          throw new Error(`loadStateDict: ${k} has shape [${a.join(", ")}] in the module but [${b.join(", ")}] in the state dict`);
+          throw new Error(
+            `loadStateDict: ${k} has shape [${a.join(", ")}] in the module but [${b.join(", ")}] in the state dict`,
+          );
         }
-        const converted = src.dtype === target.dtype && src.device === target.device ? src : src.to({ dtype: target.dtype as never, device: target.device as Device });
+        const converted =
+          src.dtype === target.dtype && src.device === target.device
+            ? src
+            : src.to({ dtype: target.dtype as never, device: target.device as Device });
         target.copy_(converted);
         if (converted !== src) converted.dispose();
       }
@@ -141,7 +148,9 @@ export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
     this.layers = layers;
-    layers.forEach((l, i) => this.registerModule(String(i), l));
+    layers.forEach((l, i) => {
+      this.registerModule(String(i), l);
+    });
   }
   forward(x: Tensor): Tensor {
     for (const l of this.layers) x = l.forward(x);

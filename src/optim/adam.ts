@@ -1,8 +1,9 @@
 // Adam (Kingma & Ba) and AdamW (decoupled weight decay, Loshchilov & Hutter), PyTorch's update rule.
 // The arithmetic of a whole group runs in one native call (adam_step): on small models, a JS round
 // trip per parameter per moment would cost more than the update itself.
-import { native } from "../tensor/native.js";
+
 import { zerosLike } from "../tensor/creation.js";
+import { native } from "../tensor/native.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { Optimizer, type ParamGroup } from "./optimizer.js";
 
@@ -14,9 +15,16 @@ export interface AdamOptions {
 }
 
 export class Adam extends Optimizer {
-  constructor(params: Tensor[] | Partial<ParamGroup>[], opts: AdamOptions = {}, protected readonly decoupled = false) {
+  constructor(
+    params: Tensor[] | Partial<ParamGroup>[],
+    opts: AdamOptions = {},
+    protected readonly decoupled = false,
+  ) {
     const [beta1, beta2] = opts.betas ?? [0.9, 0.999];
-    for (const [name, v] of [["beta1", beta1], ["beta2", beta2]] as const) {
+    for (const [name, v] of [
+      ["beta1", beta1],
+      ["beta2", beta2],
+    ] as const) {
       if (!(v >= 0 && v < 1)) throw new Error(`Adam: ${name} must be in [0, 1), got ${v}`);
     }
     super(params, {
@@ -39,7 +47,10 @@ export class Adam extends Optimizer {
       const s = this.stateOf(p, () => ({ exp_avg: zerosLike(p), exp_avg_sq: zerosLike(p) }));
       s.step += 1;
       let batch = byStep.get(s.step);
-      if (!batch) byStep.set(s.step, (batch = { p: [], g: [], m: [], v: [] }));
+      if (!batch) {
+        batch = { p: [], g: [], m: [], v: [] };
+        byStep.set(s.step, batch);
+      }
       batch.p.push(p);
       batch.g.push(g);
       batch.m.push(s.tensors.get("exp_avg")!);

@@ -28,17 +28,22 @@ export abstract class Optimizer {
   protected readonly state = new Map<Tensor, ParamState>();
 
   constructor(params: Tensor[] | Partial<ParamGroup>[], defaults: Record<string, number | boolean>) {
-    const groups = (params.length > 0 && !("params" in (params[0] as object)) ? [{ params: params as Tensor[] }] : params) as Partial<ParamGroup>[];
+    const groups = (
+      params.length > 0 && !("params" in (params[0] as object)) ? [{ params: params as Tensor[] }] : params
+    ) as Partial<ParamGroup>[];
     this.paramGroups = groups.map((g, i) => {
-      if (!g.params || g.params.length === 0) throw new Error(`${this.constructor.name}: parameter group ${i} has no parameters`);
+      if (!g.params || g.params.length === 0)
+        throw new Error(`${this.constructor.name}: parameter group ${i} has no parameters`);
       const group = { ...defaults, ...g } as ParamGroup;
-      if (!(group.lr >= 0)) throw new Error(`${this.constructor.name}: group ${i} has an invalid lr ${group.lr}`);
+      if (!(group.lr >= 0))
+        throw new Error(`${this.constructor.name}: group ${i} has an invalid lr ${group.lr}`);
       return group;
     });
     const seen = new Set<Tensor>();
     for (const g of this.paramGroups) {
       for (const p of g.params) {
-        if (seen.has(p)) throw new Error(`${this.constructor.name}: a parameter appears in more than one group`);
+        if (seen.has(p))
+          throw new Error(`${this.constructor.name}: a parameter appears in more than one group`);
         seen.add(p);
       }
     }
@@ -70,7 +75,9 @@ export abstract class Optimizer {
   }
 
   stateDict(): OptimizerStateDict {
-    const groups = this.paramGroups.map(({ params: _params, ...hyper }) => hyper as Record<string, number | boolean>);
+    const groups = this.paramGroups.map(
+      ({ params: _params, ...hyper }) => hyper as Record<string, number | boolean>,
+    );
     const state: OptimizerStateDict["state"] = [];
     const tensors = new Map<string, Tensor>();
     let index = 0;
@@ -87,13 +94,19 @@ export abstract class Optimizer {
 
   loadStateDict(sd: OptimizerStateDict): void {
     if (sd.groups.length !== this.paramGroups.length) {
-      throw new Error(`${this.constructor.name}.loadStateDict: ${sd.groups.length} groups saved, ${this.paramGroups.length} here`);
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: ${sd.groups.length} groups saved, ${this.paramGroups.length} here`,
+      );
     }
     const params = this.paramGroups.flatMap((g) => g.params);
     if (sd.state.length !== params.length) {
-      throw new Error(`${this.constructor.name}.loadStateDict: state for ${sd.state.length} parameters saved, ${params.length} here`);
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: state for ${sd.state.length} parameters saved, ${params.length} here`,
+      );
     }
-    sd.groups.forEach((hyper, i) => Object.assign(this.paramGroups[i], hyper));
+    sd.groups.forEach((hyper, i) => {
+      Object.assign(this.paramGroups[i], hyper);
+    });
     this.state.clear();
     sd.state.forEach((entry, i) => {
       if (entry.tensors.length === 0 && entry.step === 0) return;
@@ -103,7 +116,9 @@ export abstract class Optimizer {
         if (!t) throw new Error(`${this.constructor.name}.loadStateDict: missing state tensor ${i}.${name}`);
         const want = params[i].shape;
         if (t.shape.join() !== want.join()) {
-          throw new Error(`${this.constructor.name}.loadStateDict: ${i}.${name} has shape [${t.shape}] but the parameter has [${want}]`);
+          throw new Error(
+            `${this.constructor.name}.loadStateDict: ${i}.${name} has shape [${t.shape}] but the parameter has [${want}]`,
+          );
         }
         tensors.set(name, t.clone().keep());
       }

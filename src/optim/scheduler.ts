@@ -33,7 +33,11 @@ export abstract class LRScheduler {
 
 /** lr = base * gamma^floor(epoch / stepSize). */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
+  constructor(
+    optimizer: Optimizer,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
     super(optimizer);
     if (!(stepSize >= 1)) throw new Error(`StepLR: stepSize must be >= 1, got ${stepSize}`);
   }
@@ -44,7 +48,11 @@ export class StepLR extends LRScheduler {
 
 /** Cosine annealing from base to etaMin over tMax epochs (the closed form, no restarts). */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly tMax: number, readonly etaMin = 0) {
+  constructor(
+    optimizer: Optimizer,
+    readonly tMax: number,
+    readonly etaMin = 0,
+  ) {
     super(optimizer);
     if (!(tMax >= 1)) throw new Error(`CosineAnnealingLR: tMax must be >= 1, got ${tMax}`);
   }

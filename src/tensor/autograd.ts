@@ -14,7 +14,11 @@ export interface GradOptions {
 }
 
 /** PyTorch's torch.autograd.grad: d(sum of outputs)/d(input) for each input, without touching .grad. */
-export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+export function grad(
+  outputs: Tensor | Tensor[],
+  inputs: Tensor | Tensor[],
+  opts: GradOptions = {},
+): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const ins = Array.isArray(inputs) ? inputs : [inputs];
   const res = native.grad(

@@ -67,7 +67,10 @@ function dtypeOfArray(a: AnyTypedArray): DType {
  * A tensor from JS data (copied). Nested arrays give the shape; a TypedArray needs `shape` (default:
  * 1-d). Numbers default to float32, booleans to bool; pass dtype to choose.
  */
-export function tensor(data: Nested | AnyTypedArray, opts: TensorOptions & { shape?: number[] } = {}): Tensor {
+export function tensor(
+  data: Nested | AnyTypedArray,
+  opts: TensorOptions & { shape?: number[] } = {},
+): Tensor {
   let array: AnyTypedArray;
   let shape: number[];
   let dtype: DType;
@@ -78,7 +81,11 @@ export function tensor(data: Nested | AnyTypedArray, opts: TensorOptions & { sha
     const natural = dtypeOfArray(src);
     if (dtype === "bool" && natural === "uint8") array = typedFor("bool", src as Uint8Array);
     else if (dtype === natural) array = src;
-    else array = typedFor(dtype, src instanceof BigInt64Array ? Array.from(src, Number) : (src as ArrayLike<number>));
+    else
+      array = typedFor(
+        dtype,
+        src instanceof BigInt64Array ? Array.from(src, Number) : (src as ArrayLike<number>),
+      );
   } else {
     shape = inferShape(data);
     const flat: number[] = [];

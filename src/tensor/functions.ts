@@ -3,10 +3,20 @@ import { native } from "./native.js";
 import { type Operand, Tensor } from "./tensor.js";
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return new Tensor(native.cat(tensors.map((t) => t._h), dim));
+  return new Tensor(
+    native.cat(
+      tensors.map((t) => t._h),
+      dim,
+    ),
+  );
 }
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return new Tensor(native.stack(tensors.map((t) => t._h), dim));
+  return new Tensor(
+    native.stack(
+      tensors.map((t) => t._h),
+      dim,
+    ),
+  );
 }
 /** Elements of a where cond is true, else of b. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
