@@ -79,9 +79,13 @@ export abstract class Module {
 
   /** Parameters and buffers by dotted name; the tensors share storage with the module's. */
   stateDict(): StateDict {
+    // PyTorch's order: each module's own parameters, then its buffers, then its children, depth first.
     const sd: StateDict = new Map();
-    for (const [k, v] of this.namedParameters()) sd.set(k, v);
-    for (const [k, v] of this.namedBuffers()) sd.set(k, v);
+    for (const [prefix, m] of this.namedModules()) {
+      const key = (name: string) => (prefix ? `${prefix}.${name}` : name);
+      for (const [name, p] of m._parameters) if (p) sd.set(key(name), p);
+      for (const [name, b] of m._buffers) if (b) sd.set(key(name), b);
+    }
     return sd;
   }
 

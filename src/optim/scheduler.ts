@@ -46,7 +46,10 @@ export class StepLR extends LRScheduler {
   }
 }
 
-/** Cosine annealing from base to etaMin over tMax epochs (the closed form, no restarts). */
+/**
+ * Cosine annealing from base to etaMin over tMax epochs, PyTorch's closed form: past tMax the cosine
+ * continues (the lr rises again), as torch.optim.lr_scheduler.CosineAnnealingLR does.
+ */
 export class CosineAnnealingLR extends LRScheduler {
   constructor(
     optimizer: Optimizer,
@@ -57,7 +60,6 @@ export class CosineAnnealingLR extends LRScheduler {
     if (!(tMax >= 1)) throw new Error(`CosineAnnealingLR: tMax must be >= 1, got ${tMax}`);
   }
   protected factor(epoch: number, base: number): number {
-    const t = Math.min(epoch, this.tMax);
-    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * t) / this.tMax))) / 2;
+    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
   }
 }

@@ -69,6 +69,7 @@ export class Tensor implements Scoped {
   /** Frees this handle now (other handles on the same storage stay valid). */
   dispose(): void {
     untrack(this);
+    this._shape = null; // so a later .shape raises "freed" like every other use
     this._h.free();
   }
   /** Exempts this tensor from every scope: it lives until dispose() or the GC. */
