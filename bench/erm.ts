@@ -4,28 +4,14 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SmallCnn } from "../src/models/small-cnn.js";
 import * as nn from "../src/nn/index.js";
 import { Adam } from "../src/optim/index.js";
 import * as torch from "../src/tensor/index.js";
 
+/** The model: the small CNN with 6 output features, a 2-class head on the first two. */
 class BenchNet extends nn.Module {
-  readonly encoder = this.registerModule(
-    "encoder",
-    new nn.Sequential(
-      new nn.Conv2d(1, 6, 3),
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      new nn.Conv2d(6, 16, 3),
-      new nn.ReLU(),
-      new nn.Conv2d(16, 16, 3),
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      new nn.Flatten(),
-      new nn.Linear(256, 256),
-      new nn.ReLU(),
-      new nn.Linear(256, 6),
-    ),
-  );
+  readonly encoder = this.registerModule("encoder", new SmallCnn({ numParts: 3, partSize: 2 }));
   readonly head = this.registerModule("head", new nn.Linear(2, 2));
   forward(x: torch.Tensor): torch.Tensor {
     return this.head.forward(this.encoder.forward(x).narrow(1, 0, 2));

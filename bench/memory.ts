@@ -2,6 +2,7 @@
 // torch.tidy, so temporaries are freed deterministically; the report compares RSS after warm-up with
 // RSS at the end (target: within 10%) and counts live native tensor handles (must not grow).
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { SmallCnn } from "../src/models/small-cnn.js";
 import * as nn from "../src/nn/index.js";
 import { Adam } from "../src/optim/index.js";
 import * as torch from "../src/tensor/index.js";
@@ -18,20 +19,16 @@ function rssMiB(): number {
 
 export async function benchMemory(o: BenchMemoryOptions): Promise<Record<string, unknown>> {
   torch.manualSeed(0);
+  // The small CNN with a BatchNorm added, so running-statistics buffers are exercised too.
+  const cnn = new SmallCnn({ numParts: 1, partSize: 2 });
   const model = new nn.Sequential(
-    new nn.Conv2d(1, 6, 3),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(6, 16, 3),
+    cnn.body.layers[0],
+    cnn.body.layers[1],
+    cnn.body.layers[2],
+    cnn.body.layers[3],
     new nn.BatchNorm2d(16),
-    new nn.ReLU(),
-    new nn.Conv2d(16, 16, 3),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(256, 256),
-    new nn.ReLU(),
-    new nn.Linear(256, 2),
+    ...cnn.body.layers.slice(4),
+    cnn.out,
   );
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const x = torch.randn([o.batch, 1, 28, 28]).keep();
