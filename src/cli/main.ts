@@ -1,10 +1,31 @@
 // Entry point of the `mimmx` command: dispatches to one module per subcommand.
 import { UsageError } from "./args.js";
 import { benchCommand } from "./bench.js";
+import { dataCommand } from "./commands/data.js";
+import { demoCommand } from "./commands/demo.js";
+import { exportCommand } from "./commands/export.js";
+import { auditCommand, evalCommand, reportCommand } from "./commands/run-dir.js";
+import { trainCommand } from "./commands/train.js";
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
+  demo: {
+    summary: "ERM vs MIMM-X vs oracle on fashion-confounded, one report (~10 min on CPU)",
+    run: demoCommand,
+  },
+  train: {
+    summary: "train, evaluate, audit and report a run: --config run.yaml [--resume]",
+    run: trainCommand,
+  },
+  eval: { summary: "re-evaluate a run's methods from their checkpoints: --run DIR", run: evalCommand },
+  audit: { summary: "re-run the MI audit of a run: --run DIR", run: auditCommand },
+  report: { summary: "re-render a run's report from its files: --run DIR", run: reportCommand },
+  export: { summary: "export a trained model: --run DIR --onnx [out.onnx]", run: exportCommand },
+  data: {
+    summary: "data inspect --config run.yaml: group counts of the splits, no training",
+    run: dataCommand,
+  },
   bench: { summary: "speed and memory benchmarks, as JSON (mimmx bench --help)", run: benchCommand },
 };
 

@@ -1,0 +1,31 @@
+// `mimmx data inspect --config run.yaml`: the group counts of the splits a config would build,
+// without training, so a confounding setup can be checked before spending hours on it.
+import { countsToMarkdown } from "../../data/index.js";
+import { loadData } from "../../run/index.js";
+import { parseArgs, UsageError } from "../args.js";
+import { HELP, loadRunConfig, QUIET, wantsHelp } from "./common.js";
+
+const SPEC = {
+  config: { type: "string", help: "run configuration (YAML)" },
+  json: { type: "boolean", default: false, help: "print the counts as JSON instead of Markdown" },
+  quiet: QUIET,
+  help: HELP,
+} as const;
+
+const SUMMARY = "data inspect: prints the (y, z_i) group counts of every split the config would build.";
+
+export async function dataCommand(argv: string[]): Promise<number> {
+  if (wantsHelp(argv, "data inspect --config run.yaml", SUMMARY, SPEC)) return 0;
+  const { options, positionals } = parseArgs(argv, SPEC, "data");
+  if (positionals[0] !== "inspect")
+    throw new UsageError(`data: expected a subcommand: inspect (got ${positionals[0] ?? "none"})`);
+  const config = await loadRunConfig(options.config as string | undefined, options.quiet as boolean);
+  const data = await loadData(config, options.quiet as boolean);
+  if (options.json) {
+    console.log(JSON.stringify({ tasks: data.tasks, counts: data.counts }, null, 1));
+    return 0;
+  }
+  console.log(`# ${config.name}: ${data.description}\n`);
+  for (const c of data.counts) console.log(countsToMarkdown(c));
+  return 0;
+}

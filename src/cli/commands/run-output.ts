@@ -1,0 +1,17 @@
+// The lines a finished run prints on stdout: where the report is, and the headline.
+import type { RunResult } from "../../run/index.js";
+
+export function printRunResult(r: RunResult, resumeHint: string): number {
+  if (r.status === "aborted") {
+    console.log(`interrupted; the run is in ${r.dir}. Continue with: ${resumeHint}`);
+    return 130;
+  }
+  if (r.summary) {
+    console.log(r.summary.headline);
+    for (const m of r.summary.methods) console.log(`  ${m.label}: ${m.verdict} — ${m.reason}`);
+  }
+  console.log(`report: ${r.reportHtml}`);
+  console.log(`        ${r.reportMd}`);
+  console.log(`summary: ${r.summaryPath}`);
+  return 0;
+}

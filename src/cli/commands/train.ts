@@ -1,0 +1,60 @@
+// `mimmx train --config run.yaml [--resume]`: one run (or a comparison with --compare) end to end.
+
+import { runExperiment } from "../../run/index.js";
+import { parseArgs, UsageError } from "../args.js";
+import { METHODS, type MethodName } from "../config.js";
+import { HELP, interruptSignal, loadRunConfig, QUIET, wantsHelp } from "./common.js";
+import { printRunResult } from "./run-output.js";
+
+const SPEC = {
+  config: { type: "string", help: "run configuration (YAML)" },
+  resume: { type: "boolean", default: false, help: "continue from the last checkpoint of each method" },
+  compare: {
+    type: "string",
+    help: `comma-separated methods to train side by side on the same data (${METHODS.join(", ")}); default: the config's method`,
+  },
+  out: { type: "string", help: "run folder (default: the config's output_dir)" },
+  "max-steps": { type: "number", help: "stop each method after this many steps (smoke tests)" },
+  quiet: QUIET,
+  help: HELP,
+} as const;
+
+const SUMMARY =
+  "Trains, evaluates, audits and reports a run. Ctrl-C saves a checkpoint; --resume continues it.";
+
+export function parseMethods(text: string | undefined): MethodName[] | undefined {
+  if (!text) return undefined;
+  const list = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const m of list)
+    if (!(METHODS as readonly string[]).includes(m))
+      throw new UsageError(`--compare: unknown method "${m}" (known: ${METHODS.join(", ")})`);
+  return list as MethodName[];
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  if (wantsHelp(argv, "train --config run.yaml [options]", SUMMARY, SPEC)) return 0;
+  const { options } = parseArgs(argv, SPEC, "train");
+  const quiet = options.quiet as boolean;
+  const config = await loadRunConfig(options.config as string | undefined, quiet);
+  const methods = parseMethods(options.compare as string | undefined);
+  const irq = interruptSignal();
+  try {
+    const r = await runExperiment(config, {
+      outDir: options.out as string | undefined,
+      resume: options.resume as boolean,
+      quiet,
+      signal: irq.signal,
+      methods,
+      maxSteps: options["max-steps"] as number | undefined,
+    });
+    return printRunResult(
+      r,
+      `mimmx train --config ${options.config} --resume${options.out ? ` --out ${options.out}` : ""}`,
+    );
+  } finally {
+    irq.dispose();
+  }
+}

@@ -1,0 +1,161 @@
+// Evaluation of one trained method on every split the config names, plus probes and t-SNE, as one
+// JSON-able record (eval.json); the features of the probe split are returned for the MI audit.
+import type { RunConfig } from "../cli/config.js";
+import { Progress, type ProgressMode } from "../cli/progress.js";
+import type { InMemoryDataset } from "../data/types.js";
+import {
+  evaluateOutputs,
+  infer,
+  partColumns,
+  probeFeatures,
+  type SplitEvaluation,
+  type SplitOutputs,
+  tsneOfPrimary,
+} from "../eval/driver.js";
+import { type MiAuditPair, miAudit } from "../eval/mi-audit.js";
+import type { ProbeRow } from "../eval/probe.js";
+import type { Method } from "../methods/method.js";
+import { tsnePanel } from "../report/from-eval.js";
+import type { TsnePanel } from "../report/types.js";
+import type { PreparedData } from "./data.js";
+
+export interface MethodEvaluation {
+  tasks: string[];
+  splits: SplitEvaluation[];
+  probes?: { split: string; rows: ProbeRow[] };
+  tsne?: { split: string; panel: TsnePanel };
+}
+
+const SPLIT_OF: Record<string, keyof PreparedData["splits"]> = {
+  validation: "validation",
+  test_inverted: "test_inverted",
+  test_balanced: "test_balanced",
+};
+
+export function splitFor(data: PreparedData, name: string): InMemoryDataset {
+  const ds = data.splits[SPLIT_OF[name]];
+  if (!ds) throw new Error(`no split "${name}" in this data`);
+  return ds;
+}
+
+export interface EvalRunOptions {
+  label: string;
+  progressMode?: ProgressMode;
+}
+
+export function evaluateMethod(
+  method: Method,
+  data: PreparedData,
+  config: RunConfig,
+  o: EvalRunOptions,
+): { evaluation: MethodEvaluation; outputs: Map<string, SplitOutputs> } {
+  const e = config.eval;
+  const names = [
+    ...new Set([
+      ...e.splits,
+      ...(e.probes.enabled ? [e.probes.split] : []),
+      ...(e.tsne.enabled ? [e.tsne.split] : []),
+      ...(e.mi_audit.enabled ? [e.mi_audit.split] : []),
+    ]),
+  ];
+  const total = names.reduce((a, n) => a + splitFor(data, n).length, 0);
+  const progress = new Progress({ total, label: `${o.label} eval`, unit: "image", mode: o.progressMode });
+  const outputs = new Map<string, SplitOutputs>();
+  let base = 0;
+  for (const name of names) {
+    const ds = splitFor(data, name);
+    outputs.set(name, infer(method, ds, { onBatch: (done) => progress.update(base + done) }));
+    base += ds.length;
+  }
+  progress.finish();
+  const evaluation: MethodEvaluation = {
+    tasks: method.tasks.map((t) => t.name),
+    splits: e.splits.map((name) =>
+      evaluateOutputs(method, splitFor(data, name), outputs.get(name) as SplitOutputs, {
+        bootstrap: e.bootstrap,
+        minGroupSize: e.min_group_size,
+        seed: config.seed,
+      }),
+    ),
+  };
+  if (e.probes.enabled && method.tasks.length > 1) {
+    const p = new Progress({ label: `${o.label} probes`, unit: "probe", mode: o.progressMode });
+    const rows = probeFeatures(
+      method,
+      splitFor(data, e.probes.split),
+      outputs.get(e.probes.split) as SplitOutputs,
+      {
+        l2: e.probes.l2,
+        maxIter: e.probes.max_iter,
+        folds: e.probes.folds,
+        seed: config.seed,
+        bootstrap: Math.min(e.bootstrap, 200),
+      },
+    );
+    p.update(rows.length);
+    p.finish();
+    evaluation.probes = { split: e.probes.split, rows };
+  }
+  if (e.tsne.enabled) {
+    const ds = splitFor(data, e.tsne.split);
+    const out = outputs.get(e.tsne.split) as SplitOutputs;
+    const p = new Progress({ label: `${o.label} t-SNE`, unit: "embedding", mode: o.progressMode });
+    const result = tsneOfPrimary(out, {
+      perplexity: e.tsne.perplexity,
+      iterations: e.tsne.iterations,
+      maxPoints: e.tsne.max_points,
+      seed: config.seed,
+    });
+    p.update(1);
+    p.finish();
+    const fy = `f_${method.tasks[0].name}`;
+    const colourings = data.tasks
+      .filter((t) => ds.labels[t.name])
+      .map((t) => ({ by: t.name, labels: ds.labels[t.name], classNames: t.classNames }));
+    evaluation.tsne = { split: e.tsne.split, panel: tsnePanel(fy, result, colourings) };
+  }
+  return { evaluation, outputs };
+}
+
+export interface MethodAudit {
+  split: string;
+  pairs: MiAuditPair[];
+}
+
+export function auditMethod(
+  method: Method,
+  out: SplitOutputs,
+  config: RunConfig,
+  o: EvalRunOptions,
+): MethodAudit {
+  const a = config.eval.mi_audit;
+  const names = method.tasks.map((t) => t.name);
+  const numPairs = ((names.length - 1) * names.length) / 2;
+  const progress = new Progress({
+    total: numPairs * a.steps,
+    label: `${o.label} MI audit`,
+    unit: "step",
+    mode: o.progressMode,
+  });
+  let pairIndex = 0;
+  let lastPair = "";
+  const parts = names.map((_, p) => partColumns(out, p));
+  const pairs = miAudit(parts, out.partSize, names, {
+    critic: a.critic,
+    hidden: a.hidden,
+    layers: a.layers,
+    steps: a.steps,
+    lr: a.lr,
+    batchSize: a.batch_size,
+    seed: config.seed,
+    onStep: (pair, step) => {
+      if (pair !== lastPair) {
+        if (lastPair) pairIndex++;
+        lastPair = pair;
+      }
+      progress.update(pairIndex * a.steps + step, { pair });
+    },
+  });
+  progress.finish();
+  return { split: a.split, pairs };
+}

@@ -1,0 +1,327 @@
+// config -> data -> method(s) -> train -> evaluate -> audit -> report, into one run folder:
+//
+//   <run>/config.yaml  resolved configuration       <run>/run.json      the methods of the run
+//   <run>/splits.json  group counts (+ tasks)       <run>/splits.md     the same as Markdown tables
+//   <run>/methods/<key>/{last,best}.safetensors, metrics.jsonl, train.json, eval.json, audit.json
+//   <run>/summary.json, report.html, report.md, report.json
+//
+// A comparison run trains several methods on the same data and writes ONE report with them side by
+// side. Each step's output is a file, so eval / audit / report can be redone from the folder alone.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { type MethodName, parseConfig, type RunConfig } from "../cli/config.js";
+import type { ProgressMode } from "../cli/progress.js";
+import { countsToMarkdown, type TaskInfo } from "../data/index.js";
+import { loadCheckpoint } from "../io/checkpoint.js";
+import type { Method } from "../methods/method.js";
+import { writeReport } from "../report/write.js";
+import { manualSeed } from "../tensor/creation.js";
+import { setNumThreads } from "../tensor/runtime.js";
+import { type PreparedData, prepareData } from "./data.js";
+import { auditMethod, evaluateMethod, type MethodAudit, type MethodEvaluation } from "./evaluate.js";
+import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
+import { buildMethod, METHOD_LABELS } from "./method.js";
+import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
+import { trainMethod } from "./train-method.js";
+
+export interface RunOptions {
+  /** default: config.output_dir */
+  outDir?: string;
+  /** continue from each method's last checkpoint; methods already finished are not retrained */
+  resume?: boolean;
+  quiet?: boolean;
+  signal?: AbortSignal;
+  /** methods to compare (default: the config's method) */
+  methods?: MethodName[];
+  /** stop every method after this many steps (tests) */
+  maxSteps?: number;
+  /** where messages go (default stderr) */
+  log?: (message: string) => void;
+}
+
+export interface RunResult {
+  status: "completed" | "aborted";
+  dir: string;
+  summaryPath?: string;
+  reportHtml?: string;
+  reportMd?: string;
+  summary?: ReturnType<typeof buildSummary>;
+}
+
+interface RunRecord {
+  name: string;
+  methods: { key: string; method: MethodName; label: string }[];
+  created: string;
+}
+
+function progressMode(quiet: boolean | undefined): ProgressMode {
+  return quiet ? "quiet" : "auto";
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, `${JSON.stringify(value, null, 1)}\n`);
+}
+
+function readJson<T>(path: string): T | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as T) : undefined;
+}
+
+function methodsOf(config: RunConfig, names?: MethodName[]): RunRecord["methods"] {
+  const list = names && names.length > 0 ? names : [config.method.name];
+  return [...new Set(list)].map((m) => ({ key: m, method: m, label: METHOD_LABELS[m] }));
+}
+
+export function dataRecord(data: PreparedData): DataRecord {
+  return { tasks: data.tasks, counts: data.counts, description: data.description };
+}
+
+/** Builds the data of a config with a progress line (data prep can take minutes for file sources). */
+export async function loadData(config: RunConfig, quiet?: boolean, log = defaultLog): Promise<PreparedData> {
+  const t0 = performance.now();
+  if (!quiet) log(`data: building ${config.data.source} splits ...`);
+  const data = await prepareData(config, {
+    log: (m) => {
+      if (!quiet) log(m);
+    },
+    step: (split, done, total) => {
+      if (!quiet && done === total) log(`data: ${split}: ${total} images decoded`);
+    },
+  });
+  if (!quiet) {
+    const sizes = Object.entries(data.splits).map(([k, v]) => `${k} ${v?.length}`);
+    log(`data: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sizes.join(", ")})`);
+  }
+  return data;
+}
+
+function defaultLog(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** A method of the run with the weights of its checkpoint (best when the config selects one). */
+export function loadTrainedMethod(
+  config: RunConfig,
+  tasks: TaskInfo[],
+  runDir: string,
+  key: string,
+  method: MethodName,
+): Method {
+  manualSeed(config.seed);
+  const m = buildMethod(config, tasks, method);
+  const dir = methodDir(runDir, key);
+  const best = join(dir, METHOD_FILES.best);
+  const path = config.train.select_by !== "last" && existsSync(best) ? best : join(dir, METHOD_FILES.last);
+  if (!existsSync(path)) throw new Error(`${key}: no checkpoint at ${path} (train the run first)`);
+  const state = loadCheckpoint(path, { model: m.stateModule });
+  m.setState((state.method ?? {}) as Record<string, unknown>);
+  return m;
+}
+
+export async function runExperiment(config: RunConfig, o: RunOptions = {}): Promise<RunResult> {
+  const dir = o.outDir ?? config.output_dir;
+  const log = o.log ?? defaultLog;
+  const mode = progressMode(o.quiet);
+  if (config.train.threads > 0) setNumThreads(config.train.threads);
+  mkdirSync(dir, { recursive: true });
+  const configYaml = stringify(config);
+  writeFileSync(join(dir, RUN_FILES.config), configYaml);
+  const record: RunRecord = {
+    name: config.name,
+    methods: methodsOf(config, o.methods),
+    created: new Date().toISOString(),
+  };
+  writeJson(join(dir, RUN_FILES.run), record);
+
+  const data = await loadData(config, o.quiet, log);
+  writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
+  writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
+
+  const results: MethodRecord[] = [];
+  for (const { key, method: name, label } of record.methods) {
+    const mdir = methodDir(dir, key);
+    mkdirSync(mdir, { recursive: true });
+    const trainPath = join(mdir, METHOD_FILES.train);
+    const previous = o.resume ? readJson<MethodRecord["train"]>(trainPath) : undefined;
+    manualSeed(config.seed);
+    const method = buildMethod(config, data.tasks, name);
+    const trainSet = name === "oracle" ? data.splits.train_oracle : data.splits.train;
+    if (!trainSet)
+      throw new Error(
+        `method "oracle" needs an uncorrelated training split; source "${config.data.source}" has none (use fashion-confounded)`,
+      );
+    if (!o.quiet)
+      log(
+        `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,
+      );
+    const t0 = performance.now();
+    const result = await trainMethod({
+      config,
+      method,
+      trainSet,
+      validation: data.splits.validation,
+      dir: mdir,
+      label: key,
+      resume: o.resume,
+      signal: o.signal,
+      progressMode: mode,
+      maxSteps: o.maxSteps,
+    });
+    const train = {
+      status: result.status,
+      epochs: result.epochs,
+      globalStep: result.globalStep,
+      best: result.best,
+      nonFiniteTerm: result.nonFiniteTerm,
+      seconds: (performance.now() - t0) / 1000 + (previous?.seconds ?? 0),
+    };
+    writeJson(trainPath, train);
+    if (result.status === "aborted") {
+      log(
+        `${label}: interrupted at step ${result.globalStep}; checkpoint saved in ${mdir}. Continue with --resume.`,
+      );
+      return { status: "aborted", dir };
+    }
+    if (result.status === "non-finite")
+      log(`${label}: stopped: NaN/Inf in ${result.nonFiniteTerm}; evaluating the last good weights`);
+    const trained =
+      config.train.select_by !== "last" && result.bestCheckpoint
+        ? loadTrainedMethod(config, data.tasks, dir, key, name)
+        : method;
+    const { evaluation, audit } = evaluateAndAudit(trained, data, config, mdir, key, mode);
+    results.push({
+      key,
+      method: name,
+      label,
+      train,
+      evaluation,
+      audit,
+      metricsPath: join(mdir, METHOD_FILES.metrics),
+    });
+  }
+  return finishReport(config, configYaml, dir, dataRecord(data), results);
+}
+
+function evaluateAndAudit(
+  method: Method,
+  data: PreparedData,
+  config: RunConfig,
+  mdir: string,
+  label: string,
+  mode: ProgressMode,
+): { evaluation: MethodEvaluation; audit?: MethodAudit } {
+  const { evaluation, outputs } = evaluateMethod(method, data, config, { label, progressMode: mode });
+  writeJson(join(mdir, METHOD_FILES.eval), evaluation);
+  let audit: MethodAudit | undefined;
+  const out = outputs.get(config.eval.mi_audit.split);
+  if (config.eval.mi_audit.enabled && method.tasks.length > 1 && out) {
+    audit = auditMethod(method, out, config, { label, progressMode: mode });
+    writeJson(join(mdir, METHOD_FILES.audit), audit);
+  }
+  return { evaluation, audit };
+}
+
+async function finishReport(
+  config: RunConfig,
+  configYaml: string,
+  dir: string,
+  data: DataRecord,
+  results: MethodRecord[],
+): Promise<RunResult> {
+  const report = buildReport(config, configYaml, data, results);
+  const written = await writeReport(dir, report);
+  const summary = buildSummary(report, results, {
+    config: RUN_FILES.config,
+    report: { html: "report.html", markdown: "report.md" },
+  });
+  const summaryPath = join(dir, RUN_FILES.summary);
+  writeJson(summaryPath, summary);
+  return {
+    status: "completed",
+    dir,
+    summaryPath,
+    reportHtml: written.html,
+    reportMd: written.markdown,
+    summary,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Working on an existing run folder (mimmx eval / audit / report / export)
+
+export interface LoadedRun {
+  dir: string;
+  config: RunConfig;
+  configYaml: string;
+  record: RunRecord;
+}
+
+export function openRun(dir: string): LoadedRun {
+  const configPath = join(dir, RUN_FILES.config);
+  if (!existsSync(configPath)) throw new Error(`${dir} is not a run folder (no ${RUN_FILES.config})`);
+  const configYaml = readFileSync(configPath, "utf8");
+  const config = parseConfig(configYaml, configPath);
+  const record = readJson<RunRecord>(join(dir, RUN_FILES.run)) ?? {
+    name: config.name,
+    methods: methodsOf(config),
+    created: "",
+  };
+  return { dir, config, configYaml, record };
+}
+
+function recordsOf(run: LoadedRun): MethodRecord[] {
+  return run.record.methods.map(({ key, method, label }) => {
+    const mdir = methodDir(run.dir, key);
+    return {
+      key,
+      method,
+      label,
+      train: readJson(join(mdir, METHOD_FILES.train)),
+      evaluation: readJson(join(mdir, METHOD_FILES.eval)),
+      audit: readJson(join(mdir, METHOD_FILES.audit)),
+      metricsPath: join(mdir, METHOD_FILES.metrics),
+    };
+  });
+}
+
+/** Re-evaluates (and with `audit`, re-audits) every method of a run from its checkpoints. */
+export async function reevaluateRun(
+  dir: string,
+  o: { quiet?: boolean; evaluate?: boolean; audit?: boolean; log?: (m: string) => void } = {},
+): Promise<RunResult> {
+  const run = openRun(dir);
+  const log = o.log ?? defaultLog;
+  const mode = progressMode(o.quiet);
+  const data = await loadData(run.config, o.quiet, log);
+  const records = recordsOf(run);
+  for (const r of records) {
+    const method = loadTrainedMethod(run.config, data.tasks, dir, r.key, r.method as MethodName);
+    const mdir = methodDir(dir, r.key);
+    const { evaluation, outputs } = evaluateMethod(method, data, run.config, {
+      label: r.key,
+      progressMode: mode,
+    });
+    if (o.evaluate !== false) {
+      r.evaluation = evaluation;
+      writeJson(join(mdir, METHOD_FILES.eval), evaluation);
+    }
+    const out = outputs.get(run.config.eval.mi_audit.split);
+    if (o.audit && out && method.tasks.length > 1) {
+      r.audit = auditMethod(method, out, run.config, { label: r.key, progressMode: mode });
+      writeJson(join(mdir, METHOD_FILES.audit), r.audit);
+    }
+  }
+  return finishReport(run.config, run.configYaml, dir, dataRecordFromRun(run) ?? dataRecord(data), records);
+}
+
+export function dataRecordFromRun(run: LoadedRun): DataRecord | undefined {
+  return readJson<DataRecord>(join(run.dir, RUN_FILES.splitsJson));
+}
+
+/** Re-renders report and summary from the files of a run (no model, no data). */
+export async function reportRun(dir: string): Promise<RunResult> {
+  const run = openRun(dir);
+  const data = dataRecordFromRun(run);
+  if (!data) throw new Error(`${dir}: no ${RUN_FILES.splitsJson}; run \`mimmx eval --run ${dir}\` first`);
+  return finishReport(run.config, run.configYaml, dir, data, recordsOf(run));
+}

@@ -1,0 +1,23 @@
+// Where everything of a run lives. One folder per run; one sub-folder per method.
+import { join } from "node:path";
+
+export const RUN_FILES = {
+  config: "config.yaml",
+  run: "run.json",
+  splitsJson: "splits.json",
+  splitsMd: "splits.md",
+  summary: "summary.json",
+} as const;
+
+export function methodDir(runDir: string, key: string): string {
+  return join(runDir, "methods", key);
+}
+
+export const METHOD_FILES = {
+  last: "last.safetensors",
+  best: "best.safetensors",
+  metrics: "metrics.jsonl",
+  eval: "eval.json",
+  audit: "audit.json",
+  train: "train.json",
+} as const;

@@ -1,0 +1,117 @@
+// Trains one method of a run into its own folder (checkpoints + metrics.jsonl), with progress, a
+// per-epoch validation check, resume and abort.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { RunConfig } from "../cli/config.js";
+import { Progress, type ProgressMode } from "../cli/progress.js";
+import type { InMemoryDataset } from "../data/types.js";
+import { evaluateOutputs, infer } from "../eval/driver.js";
+import type { Method } from "../methods/method.js";
+import { arraySource, type BatchSource, type Criterion, type TrainResult, train } from "../train/index.js";
+
+export interface TrainMethodOptions {
+  config: RunConfig;
+  method: Method;
+  /** the training split (the oracle's is the uncorrelated one) */
+  trainSet: InMemoryDataset;
+  validation: InMemoryDataset;
+  dir: string;
+  label: string;
+  resume?: boolean;
+  signal?: AbortSignal;
+  progressMode?: ProgressMode;
+  /** stop after this many steps (tests) */
+  maxSteps?: number;
+}
+
+/**
+ * The loop iterates batches with for-await; over a synchronous source that never returns to the
+ * event loop, so a SIGINT handler would only run after training. Yielding a macrotask per batch
+ * (microseconds) lets Ctrl-C abort mid-epoch.
+ */
+function yieldingSource(src: BatchSource): BatchSource {
+  return (epoch) =>
+    (async function* () {
+      for await (const b of src(epoch)) {
+        await new Promise((r) => setImmediate(r));
+        yield b;
+      }
+    })();
+}
+
+const CRITERIA: Record<Exclude<RunConfig["train"]["select_by"], "last">, Criterion> = {
+  val_loss: { metric: "val/loss/y", mode: "min" },
+  val_accuracy: { metric: "val/acc/y", mode: "max" },
+  val_balanced_accuracy: { metric: "val/bacc/y", mode: "max" },
+  val_worst_group: { metric: "val/worst_group/y", mode: "max" },
+};
+
+/** Primary-task numbers on the validation split, for metrics.jsonl, selection and early stopping. */
+function validate(method: Method, ds: InMemoryDataset, config: RunConfig): Record<string, number> {
+  const out = infer(method, ds);
+  const ev = evaluateOutputs(method, ds, out, { bootstrap: 0, minGroupSize: config.eval.min_group_size });
+  const res: Record<string, number> = {};
+  for (const [task, e] of Object.entries(ev.tasks)) {
+    res[`val/acc/${task}`] = e.accuracy;
+    res[`val/bacc/${task}`] = e.balancedAccuracy;
+    if (e.worstGroup) res[`val/worst_group/${task}`] = e.worstGroup.worstAccuracy;
+  }
+  // Mean cross-entropy of the primary head (logits are row-major [N, C]).
+  const y = ds.labels[method.tasks[0].name];
+  const c = method.tasks[0].numClasses;
+  let loss = 0;
+  for (let i = 0; i < ds.length; i++) {
+    const row = out.logits[0].subarray(i * c, (i + 1) * c);
+    const m = Math.max(...row);
+    let s = 0;
+    for (const v of row) s += Math.exp(v - m);
+    loss += m + Math.log(s) - row[y[i]];
+  }
+  res["val/loss/y"] = loss / ds.length;
+  return res;
+}
+
+export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
+  const { config, method } = o;
+  const tasks = {
+    primary: method.tasks[0].name,
+    spurions: o.trainSet.tasks?.slice(1).map((t) => t.name) ?? [],
+  };
+  const bs = config.train.batch_size;
+  const stepsPerEpoch = Math.floor(o.trainSet.length / bs);
+  if (stepsPerEpoch < 1)
+    throw new Error(`train: the training split has ${o.trainSet.length} rows, fewer than one batch of ${bs}`);
+  const lastPath = join(o.dir, "last.safetensors");
+  const resumeFrom = o.resume && existsSync(lastPath) ? lastPath : undefined;
+  const total = stepsPerEpoch * config.train.epochs;
+  const progress = new Progress({ total, label: o.label, unit: "step", mode: o.progressMode });
+  const criterion = config.train.select_by === "last" ? undefined : CRITERIA[config.train.select_by];
+  const result = await train({
+    method,
+    data: yieldingSource(arraySource(o.trainSet, { batchSize: bs, tasks, seed: config.seed })),
+    epochs: config.train.epochs,
+    seed: config.seed,
+    outDir: o.dir,
+    resumeFrom,
+    signal: o.signal,
+    logEvery: config.train.log_every,
+    maxSteps: o.maxSteps,
+    criterion,
+    patience: config.train.early_stopping.patience > 0 ? config.train.early_stopping.patience : undefined,
+    evaluate: (m, epoch) => {
+      const r = validate(m, o.validation, config);
+      progress.log(
+        `${o.label}: epoch ${epoch + 1}/${config.train.epochs} val acc ${(100 * r[`val/acc/${tasks.primary}`]).toFixed(1)}%`,
+      );
+      return r;
+    },
+    onProgress: (e) => {
+      const info: Record<string, number> = { epoch: e.epoch + 1 };
+      for (const [k, v] of Object.entries(e.losses))
+        if (k === "loss" || k.startsWith("ce/") || k === "mi") info[k] = v;
+      progress.update(e.globalStep + 1, info);
+    },
+  });
+  progress.finish();
+  return result;
+}
