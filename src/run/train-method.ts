@@ -7,7 +7,7 @@ import { Progress, type ProgressMode } from "../cli/progress.js";
 import type { InMemoryDataset } from "../data/types.js";
 import { evaluateOutputs, infer } from "../eval/driver.js";
 import type { Method } from "../methods/method.js";
-import { arraySource, type BatchSource, type Criterion, type TrainResult, train } from "../train/index.js";
+import { arraySource, type Criterion, type TrainResult, train } from "../train/index.js";
 
 export interface TrainMethodOptions {
   config: RunConfig;
@@ -22,21 +22,6 @@ export interface TrainMethodOptions {
   progressMode?: ProgressMode;
   /** stop after this many steps (tests) */
   maxSteps?: number;
-}
-
-/**
- * The loop iterates batches with for-await; over a synchronous source that never returns to the
- * event loop, so a SIGINT handler would only run after training. Yielding a macrotask per batch
- * (microseconds) lets Ctrl-C abort mid-epoch.
- */
-function yieldingSource(src: BatchSource): BatchSource {
-  return (epoch) =>
-    (async function* () {
-      for await (const b of src(epoch)) {
-        await new Promise((r) => setImmediate(r));
-        yield b;
-      }
-    })();
 }
 
 const CRITERIA: Record<Exclude<RunConfig["train"]["select_by"], "last">, Criterion> = {
@@ -88,7 +73,7 @@ export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
   const criterion = config.train.select_by === "last" ? undefined : CRITERIA[config.train.select_by];
   const result = await train({
     method,
-    data: yieldingSource(arraySource(o.trainSet, { batchSize: bs, tasks, seed: config.seed })),
+    data: arraySource(o.trainSet, { batchSize: bs, tasks, seed: config.seed }),
     epochs: config.train.epochs,
     seed: config.seed,
     outDir: o.dir,

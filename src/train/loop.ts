@@ -6,6 +6,7 @@
 // order and torch seeds are functions of (seed, epoch, step), continues exactly as if never stopped.
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { NonFiniteError } from "../mi/guard.js";
@@ -125,6 +126,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     let index = 0;
     for await (const makeBatch of o.data(pos.epoch)) {
       if (index++ < pos.stepInEpoch) continue; // resuming mid-epoch: skip what was already trained on
+      // One macrotask per batch (microseconds): over a synchronous source, for-await alone never
+      // returns to the event loop, so a Ctrl-C handler (the abort signal) and Node's finalisers of
+      // freed native handles would only run after training.
+      await yieldToEventLoop();
       if (o.signal?.aborted) {
         save(lastPath);
         log({ type: "aborted", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep });
