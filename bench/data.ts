@@ -12,8 +12,8 @@ import jpeg from "jpeg-js";
 import { fashionConfounded } from "../src/data/benchmarks/fashion-confounded.js";
 import { DataLoader } from "../src/data/loader.js";
 import type { FileDataset } from "../src/data/pipeline.js";
-import { Rng } from "../src/data/random.js";
 import { chexpertTransforms } from "../src/data/sources/chexpert.js";
+import { Rng } from "../src/util/random.js";
 
 export interface BenchDataOptions {
   /** Number of generated JPEGs. Default 96. */

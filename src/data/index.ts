@@ -1,4 +1,6 @@
 // Public surface of the data layer (tensor-free: everything is typed arrays).
+
+export { epochPermutation, hashSeed, Rng } from "../util/random.js";
 export {
   benchmarkCountsMarkdown,
   type ConfoundedBenchmark,
@@ -11,7 +13,6 @@ export { FASHION_CLASSES, loadFashionMnist } from "./io/fashion-mnist.js";
 export { decodeImage, type ReadOptions, readImage, sniffFormat } from "./io/read.js";
 export { DataLoader, type LoaderOptions, type LoaderSummary, materialize } from "./loader.js";
 export type { FileDataset, FileItem, PipelineSpec } from "./pipeline.js";
-export { epochPermutation, hashSeed, Rng } from "./random.js";
 export { type BrainMriOptions, brainMri } from "./sources/brain-mri.js";
 export { CHEXPERT_COLUMNS, type ChexpertOptions, chexpert } from "./sources/chexpert.js";
 export { fashionMnistDataset } from "./sources/fashion-mnist.js";

@@ -10,9 +10,9 @@
 // - Order: a permutation that depends only on (seed, epoch), so a run resumed at epoch e sees
 //   exactly the batches it would have seen.
 import { Worker } from "node:worker_threads";
+import { epochPermutation, hashSeed, Rng } from "../util/random.js";
 import type { WorkerRequest, WorkerResponse } from "./loader-worker.js";
 import { type FileDataset, ItemProcessor, type ItemResult } from "./pipeline.js";
-import { epochPermutation, hashSeed, Rng } from "./random.js";
 import { applyTransform, isRandom, type TransformSpec } from "./transforms/compose.js";
 import { type Batch, type InMemoryDataset, numel } from "./types.js";
 

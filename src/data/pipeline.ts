@@ -1,9 +1,10 @@
 // Turning one file-backed item into its final array: read -> deterministic transforms (cached) ->
 // random transforms (seeded per epoch and item). The same class runs on the main thread and inside
 // loader workers, which is why batches are identical with and without workers.
+
+import { hashSeed, Rng } from "../util/random.js";
 import { ImageDecodeError } from "./io/errors.js";
 import { type ReadOptions, readImage } from "./io/read.js";
-import { hashSeed, Rng } from "./random.js";
 import { applyTransform, Compose, type TransformSpec } from "./transforms/compose.js";
 import type { ImageArray, TaskInfo } from "./types.js";
 

@@ -4,7 +4,7 @@
 // approximation), a seeded percentile bootstrap for statistics without a closed form (balanced
 // accuracy, ROC-AUC).
 
-import { Rng } from "./rng.js";
+import { Rng } from "../util/random.js";
 
 export interface Interval {
   low: number;

@@ -7,7 +7,7 @@ import { ESTIMATOR_PRESETS, type EstimatorConfig, MiEstimator } from "../mi/esti
 import { Adam } from "../optim/adam.js";
 import { tensor } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
-import { Rng } from "./rng.js";
+import { Rng } from "../util/random.js";
 
 export interface MiAuditOptions {
   critic?: "joint" | "separable" | "split" | "published";

@@ -4,10 +4,10 @@
 // any excess is information the MI penalty failed to remove. Fitting and scoring on the same rows
 // would reward memorisation, so the split is mandatory.
 
+import { Rng } from "../util/random.js";
 import { bootstrapInterval, type Interval, wilsonInterval } from "./ci.js";
 import { applyStandardiser, fitLogistic, fitStandardiser, logisticLogits } from "./logistic.js";
 import { balancedAccuracy, inferNumClasses, predictClasses } from "./metrics.js";
-import { Rng } from "./rng.js";
 
 export interface ProbeOptions {
   /**

@@ -3,7 +3,7 @@
 // O(n^2) per iteration is fine at the ~1000 points a readable scatter plot holds, and avoids the
 // approximation knobs of Barnes-Hut. Larger inputs are subsampled with the seed.
 
-import { Rng } from "./rng.js";
+import { Rng } from "../util/random.js";
 
 export interface TsneOptions {
   /** Effective number of neighbours (default 30; capped at (n - 1) / 3). */

@@ -22,7 +22,7 @@ import {
   type TaskInfo,
   type TransformSpec,
 } from "../data/index.js";
-import { hashSeed } from "../data/random.js";
+import { hashSeed } from "../util/random.js";
 
 export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted" | "test_balanced";
 

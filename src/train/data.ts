@@ -2,7 +2,7 @@
 // epoch every time it is asked (data order is a function of seed and epoch): resume relies on it to
 // skip to the exact batch where a run stopped.
 import { type Batch, type DataBatch, type TaskNames, toBatch } from "../methods/batch.js";
-import { mixSeed, permutation } from "./rng.js";
+import { hashSeed, permutation } from "../util/random.js";
 
 /** Batches of one epoch; called once per epoch. Batches are converted to tensors lazily, per step. */
 export type BatchSource = (epoch: number) => Iterable<() => Batch> | AsyncIterable<() => Batch>;
@@ -26,14 +26,14 @@ export interface ArraySourceOptions {
   dropLast?: boolean;
 }
 
-/** Shuffled mini-batches of an in-memory split; the order of epoch e is permutation(mixSeed(seed, e)). */
+/** Shuffled mini-batches of an in-memory split; the order of epoch e is permutation(hashSeed(seed, e)). */
 export function arraySource(ds: ArrayDataset, o: ArraySourceOptions): BatchSource {
   const itemSize = ds.itemShape.reduce((a, b) => a * b, 1);
   return function* (epoch: number) {
     const order =
       o.shuffle === false
         ? Int32Array.from({ length: ds.length }, (_, i) => i)
-        : permutation(ds.length, mixSeed(o.seed ?? 0, epoch));
+        : permutation(ds.length, hashSeed(o.seed ?? 0, epoch));
     const dropLast = o.dropLast ?? true;
     for (let start = 0; start < ds.length; start += o.batchSize) {
       const idx = order.subarray(start, Math.min(ds.length, start + o.batchSize));

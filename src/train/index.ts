@@ -1,4 +1,6 @@
 // The training loop and its data plumbing.
+
+export { hashSeed, permutation, Rng } from "../util/random.js";
 export {
   type ArrayDataset,
   type ArraySourceOptions,
@@ -8,4 +10,3 @@ export {
   gatherBatch,
 } from "./data.js";
 export { type Criterion, type ProgressEvent, type TrainOptions, type TrainResult, train } from "./loop.js";
-export { mixSeed, mulberry32, permutation } from "./rng.js";

@@ -12,8 +12,8 @@ import type { Method } from "../methods/method.js";
 import { NonFiniteError } from "../mi/guard.js";
 import { manualSeed } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
+import { hashSeed } from "../util/random.js";
 import type { BatchSource } from "./data.js";
-import { mixSeed } from "./rng.js";
 
 export interface Criterion {
   /** key of the evaluation callback's result, e.g. "val/acc/y" */
@@ -140,7 +140,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         return result("max-steps");
       }
       // The torch random state of each step depends only on (seed, globalStep).
-      manualSeed(mixSeed(seed, pos.globalStep));
+      manualSeed(hashSeed(seed, pos.globalStep));
       let losses: Record<string, number>;
       try {
         losses = tidy(() => o.method.update(makeBatch()));

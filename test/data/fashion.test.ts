@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fashionConfounded } from "../../src/data/benchmarks/fashion-confounded.js";
 import { loadFashionMnist } from "../../src/data/io/fashion-mnist.js";
-import { hashSeed, hashString } from "../../src/data/random.js";
 import { fashionMnistDataset } from "../../src/data/sources/fashion-mnist.js";
 import { applySpurions } from "../../src/data/spurions/compose.js";
+import { hashSeed, hashString } from "../../src/util/random.js";
 
 test("Fashion-MNIST: counts, first labels, pixel range, class balance", () => {
   const tr = loadFashionMnist("train");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Rng } from "../../src/data/random.js";
 import { apportion, interleave } from "../../src/data/splits/apportion.js";
 import { type ConfoundedConfig, makeConfoundedSplits } from "../../src/data/splits/confounded.js";
 import { countsToMarkdown } from "../../src/data/splits/counts.js";
+import { Rng } from "../../src/util/random.js";
 
 /** A pool with a natural binary spurion "sex": n rows per (y, sex) cell given by `cells`. */
 function pool(cells: number[][]): { y: Int32Array; spurions: { sex: Int32Array } } {

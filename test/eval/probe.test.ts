@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fitLogistic } from "../../src/eval/logistic.js";
 import { linearProbe, probeTable } from "../../src/eval/probe.js";
-import { Rng } from "../../src/eval/rng.js";
+import { Rng } from "../../src/util/random.js";
 
 /** n rows of dim Gaussian features; `signal(i)` is added to column 0 of row i. */
 function gaussianFeatures(

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Rng } from "../../src/eval/rng.js";
 import { knnLabelAgreement, tsne } from "../../src/eval/tsne.js";
+import { Rng } from "../../src/util/random.js";
 
 function clusters(perCluster: number, centres: number, dim: number, spread: number, seed: number) {
   const rng = new Rng(seed);

@@ -3,7 +3,7 @@
 import type { Batch } from "../../src/methods/batch.js";
 import type { TaskSpec } from "../../src/models/index.js";
 import * as torch from "../../src/tensor/index.js";
-import { type ArrayDataset, mulberry32 } from "../../src/train/index.js";
+import { type ArrayDataset, Rng } from "../../src/train/index.js";
 
 export const TASKS: TaskSpec[] = [
   { name: "y", numClasses: 2 },
@@ -12,7 +12,8 @@ export const TASKS: TaskSpec[] = [
 ];
 
 export function shortcutDataset(n: number, seed = 0, ratio = 0.9): ArrayDataset {
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
+  const rand = () => rng.next();
   const images = new Float32Array(n * 28 * 28);
   const y = new Int32Array(n);
   const z0 = new Int32Array(n);

@@ -1,10 +1,10 @@
 // A realistic synthetic ReportData for the renderer tests: ERM (shortcut), MTL, MIMM-X (shortcut
 // mostly removed) and the oracle, with curves, probes, MI audit, t-SNE and group counts.
 
-import { Rng } from "../../src/eval/rng.js";
 import { tsne } from "../../src/eval/tsne.js";
 import { tsnePanel } from "../../src/report/from-eval.js";
 import type { CurveSet, MethodReport, MetricRow, ProbeEntry, ReportData } from "../../src/report/types.js";
+import { Rng } from "../../src/util/random.js";
 
 const SPLITS = ["validation", "test_inverted", "test_balanced"];
 

@@ -21,8 +21,9 @@
 //   rows; the two test splits may share images (each gets its own spurion assignment).
 // - Images: [1,28,28] float32 in [0,1]; labels "y", "z0", "z1" (Int32Array).
 // - Sized so three models (ERM, oracle, MIMM-X) train in ~10 min on 2 CPU cores.
+
+import { hashSeed, hashString } from "../../util/random.js";
 import { FASHION_CLASSES, loadFashionMnist } from "../io/fashion-mnist.js";
-import { hashSeed, hashString } from "../random.js";
 import { makeConfoundedSplits, type SplitRequest } from "../splits/confounded.js";
 import { countsToMarkdown, type SplitCounts } from "../splits/counts.js";
 import { applySpurions } from "../spurions/compose.js";

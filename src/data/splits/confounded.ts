@@ -20,7 +20,7 @@
 // oracle training split may reuse the rows of the confounded train split but not of val). The test
 // splits of a benchmark are normally drawn from a different pool (the official test set), which
 // keeps them apart from training rows by construction.
-import { hashSeed, hashString, Rng } from "../random.js";
+import { hashSeed, hashString, Rng } from "../../util/random.js";
 import { apportion, interleave } from "./apportion.js";
 import { computeCounts, type SplitCounts } from "./counts.js";
 

@@ -2,7 +2,7 @@
 // (rotation, stroke thickness), then global intensity, then overlays (marker, blobs, block), then
 // noise. Otherwise, e.g., a contrast change would dim the marker and the two spurions would
 // interact in the pixels, which would blur the "known ground truth" of each.
-import { hashSeed } from "../random.js";
+import { hashSeed } from "../../util/random.js";
 import type { ImageArray } from "../types.js";
 import { applySpurion, type SyntheticSpurion } from "./synthetic.js";
 

@@ -6,7 +6,7 @@
 // Value 0 is the "absent" level for the presence-type spurions (marker, blobs, block); for the
 // level-type spurions (intensity, contrast, noise, rotation, thickness) the value indexes a list of
 // levels, so they work for binary and multi-class spurions alike.
-import { Rng } from "../random.js";
+import { Rng } from "../../util/random.js";
 import { affineMatrix, warpAffine2d } from "../transforms/geometry.js";
 import type { ImageArray } from "../types.js";
 

@@ -2,7 +2,7 @@
 // with a run and reproduced. Every random transform draws from an Rng the caller seeds; the
 // loader seeds it with (seed, epoch, item), which is what makes augmentation identical with and
 // without workers and after a resume.
-import { Rng } from "../random.js";
+import { Rng } from "../../util/random.js";
 import type { ImageArray } from "../types.js";
 import { affineMatrix, resizeBilinear, resizeTrilinear, warpAffine2d } from "./geometry.js";
 import { clahe, intensityJitter, minMax, normalizeFixed, percentileClip, zscore } from "./intensity.js";

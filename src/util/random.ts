@@ -1,7 +1,33 @@
-// Seeded pseudo-random numbers for evaluation code (bootstrap, probe splits, t-SNE init,
-// subsampling). Evaluation must be reproducible from the run's seed alone, so nothing here touches
-// Math.random. The generator is xoshiro128** (32-bit state words, fast in JS integer arithmetic),
-// seeded through splitmix32 so that nearby seeds (0, 1, 2, ...) give unrelated streams.
+// The project's one source of seeded randomness on the JS side (data sampling and augmentation,
+// shuffle order, bootstrap, probe splits, t-SNE init). Reproducibility is the point: the same seed
+// gives the same numbers on every machine and in worker threads, so nothing uses Math.random.
+// The generator is xoshiro128** (32-bit state words, fast in JS integer arithmetic), seeded through
+// splitmix32 so that nearby seeds (0, 1, 2, ...) give unrelated streams.
+
+/** Mixes any number of integers into one 32-bit seed (splitmix-style avalanche). */
+export function hashSeed(...parts: number[]): number {
+  let h = 0x9e3779b9 | 0;
+  for (const p of parts) {
+    // Fold large/negative/fractional numbers into 32 bits deterministically.
+    const lo = Math.floor(p) | 0;
+    const hi = Math.floor(p / 4294967296) | 0;
+    h = Math.imul(h ^ lo, 0x85ebca6b);
+    h = (h ^ (h >>> 13)) | 0;
+    h = Math.imul(h ^ hi, 0xc2b2ae35);
+    h = (h ^ (h >>> 16)) | 0;
+  }
+  return h >>> 0;
+}
+
+/** Hashes a string to 32 bits (FNV-1a), so names like a split name can seed sub-streams. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
 
 export class Rng {
   private s0: number;
@@ -45,6 +71,11 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /** Uniform in [lo, hi). */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
   /** Uniform integer in [0, n). Rejection sampling avoids the modulo bias of `x % n`. */
   int(n: number): number {
     if (!(n >= 1) || n > 4294967296) throw new RangeError(`Rng.int: n must be in [1, 2^32], got ${n}`);
@@ -75,7 +106,7 @@ export class Rng {
   }
 
   /** Fisher-Yates shuffle in place; returns the same array for chaining. */
-  shuffle<T extends { length: number; [i: number]: number }>(a: T): T {
+  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = a[i];
@@ -95,4 +126,14 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** A permutation of 0..n-1 drawn from the seed. */
+export function permutation(n: number, seed: number): Int32Array {
+  return new Rng(seed).permutation(n);
+}
+
+/** A permutation of 0..n-1 that depends only on (seed, epoch): resuming at epoch e reproduces it. */
+export function epochPermutation(n: number, seed: number, epoch: number): Int32Array {
+  return permutation(n, hashSeed(seed, epoch, 0x5eed));
 }
