@@ -158,6 +158,11 @@ export interface MethodConfig {
   n_fe: number;
   /** Critic batches per round (features detached). */
   n_mi: number;
+  /**
+   * Where critic batches come from: "fresh" (published: their own batches through a no-grad encoder
+   * pass) or "reuse" (the detached features of the encoder batch just seen; cheaper, weaker critic).
+   */
+  critic_data: "fresh" | "reuse";
   estimator: EstimatorConfig;
   /** all: every pair (f_y, f_zi), (f_zi, f_zj); chain: N estimators. */
   pairs: "all" | "chain";
@@ -414,6 +419,7 @@ const method = obj<MethodConfig>(
     lambda: num({ min: 0, default: 1 }),
     n_fe: int({ min: 1, default: 1 }),
     n_mi: int({ min: 0, default: 5 }),
+    critic_data: oneOf(["fresh", "reuse"] as const, { default: "reuse" }),
     estimator,
     pairs: oneOf(["all", "chain"] as const, { default: "all" }),
     adaptive_scaling: bool({ default: true }),
@@ -440,6 +446,7 @@ const method = obj<MethodConfig>(
         lambda: ["mimm", "mimmx"],
         n_fe: ["mimm", "mimmx"],
         n_mi: ["mimm", "mimmx"],
+        critic_data: ["mimm", "mimmx"],
         estimator: ["mimm", "mimmx"],
         pairs: ["mimmx"],
         adaptive_scaling: ["mimm", "mimmx"],

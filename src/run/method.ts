@@ -67,6 +67,7 @@ export function buildMethod(
     conditional: m.estimator.conditional_negatives,
     nFE: m.n_fe,
     nMI: m.n_mi,
+    criticData: m.critic_data,
     criticLr: m.estimator.lr,
     adaptiveScaling: m.adaptive_scaling,
   };
