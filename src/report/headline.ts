@@ -149,8 +149,10 @@ export function computeHeadline(data: ReportData): Headline {
   const summary = parts.length > 0 ? `${parts.join("; ")}.` : "No primary-task accuracies were reported.";
   const sentences = methods.map((h) => `${h.name}: shortcut ${verdictWords(h.verdict)} — ${h.reason}`);
   const oracle = methods.find((h) => h.verdict === "reference");
+  // Baselines (ERM, MTL) make no attempt to debias: they are not candidates for "best debiased".
+  const baselines = new Set(["erm", "mtl", "oracle"]);
   const best = methods
-    .filter((h) => h.verdict !== "reference" && h.inverted !== undefined)
+    .filter((h) => h.verdict !== "reference" && !baselines.has(h.method) && h.inverted !== undefined)
     .reduce<MethodHeadline | undefined>((b, h) => (!b || h.inverted! > b.inverted! ? h : b), undefined);
   if (oracle?.inverted !== undefined && best) {
     sentences.push(
