@@ -94,6 +94,7 @@ export function evaluateOutputs(
       scoreKind: "logits",
       factors: others.map((n) => ds.labels[n]),
       factorNames: others,
+      labelName: name,
       minGroupSize: o.minGroupSize,
       bootstrap: o.bootstrap,
       seed: o.seed,

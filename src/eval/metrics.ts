@@ -270,6 +270,8 @@ export function groupAccuracies(
   labels: ArrayLike<number>,
   factors: readonly ArrayLike<number>[],
   names?: readonly string[],
+  /** the name of the label in group labels ("y=1, marker=0"); the task's own name for spurion heads */
+  labelName = "y",
 ): GroupStat[] {
   const n = checkSameLength(predicted, labels);
   for (const f of factors)
@@ -287,7 +289,7 @@ export function groupAccuracies(
     if (predicted[i] === labels[i]) g.correct++;
   }
   const labelOf = (key: number[]): string =>
-    key.map((v, j) => `${j === 0 ? "y" : (names?.[j - 1] ?? `z${j}`)}=${v}`).join(", ");
+    key.map((v, j) => `${j === 0 ? labelName : (names?.[j - 1] ?? `z${j}`)}=${v}`).join(", ");
   return [...groups.values()]
     .sort((a, b) => compareKeys(a.key, b.key))
     .map((g) => ({
@@ -326,7 +328,7 @@ export function worstGroupAccuracy(
   predicted: ArrayLike<number>,
   labels: ArrayLike<number>,
   factors: readonly ArrayLike<number>[],
-  options: { names?: readonly string[]; minGroupSize?: number } = {},
+  options: { names?: readonly string[]; minGroupSize?: number; labelName?: string } = {},
 ): WorstGroupReport {
   if (factors.length === 0) throw new RangeError("worstGroupAccuracy: need at least one factor");
   const minSize = options.minGroupSize ?? 1;
@@ -337,10 +339,10 @@ export function worstGroupAccuracy(
     return pool.reduce((w, g) => (g.accuracy < w.accuracy ? g : w));
   };
   const perFactor = factors.map((f, i) => {
-    const groups = groupAccuracies(predicted, labels, [f], [names[i]]);
+    const groups = groupAccuracies(predicted, labels, [f], [names[i]], options.labelName);
     return { name: names[i], groups, worst: pickWorst(groups) };
   });
-  const jointGroups = groupAccuracies(predicted, labels, factors, names);
+  const jointGroups = groupAccuracies(predicted, labels, factors, names, options.labelName);
   const joint = { groups: jointGroups, worst: pickWorst(jointGroups) };
   return {
     perFactor,
@@ -370,6 +372,8 @@ export interface TaskEvaluationOptions {
   /** Spurion values per row, for worst-group accuracy. */
   factors?: readonly ArrayLike<number>[];
   factorNames?: readonly string[];
+  /** the label's name in group labels (default "y") */
+  labelName?: string;
   minGroupSize?: number;
   /** Bootstrap resamples for balanced accuracy and AUC intervals (0 = no bootstrap). */
   bootstrap?: number;
@@ -449,6 +453,7 @@ export function evaluateTask(
     result.worstGroup = worstGroupAccuracy(predicted, labels, options.factors, {
       names: options.factorNames,
       minGroupSize: options.minGroupSize,
+      labelName: options.labelName,
     });
   }
   return result;

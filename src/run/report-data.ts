@@ -87,6 +87,8 @@ function groupCounts(data: DataRecord): GroupCountTable[] {
   });
 }
 
+const SPURION_HEAD_METHODS = new Set(["mtl", "mimm", "mimmx"]);
+
 export function methodReport(r: MethodRecord): MethodReport {
   const ev = r.evaluation;
   const rep: MethodReport = { name: r.label, method: r.method, metrics: [] };
@@ -97,8 +99,16 @@ export function methodReport(r: MethodRecord): MethodReport {
     else if (r.train.status === "aborted") rep.failure = `training interrupted at step ${r.train.globalStep}`;
   }
   if (ev) {
+    // Only methods that train spurion heads on their own parts (MTL, MIMM, MIMM-X) get spurion-task
+    // rows: for the others those heads are untrained (ERM, oracle, GroupDRO) or adversaries reading
+    // f_y (adversarial), and their accuracies would read as results.
+    const primaryOnly = !SPURION_HEAD_METHODS.has(r.method);
+    const primary = Object.keys(ev.splits[0]?.tasks ?? {})[0];
     for (const s of ev.splits)
-      for (const [task, e] of Object.entries(s.tasks)) rep.metrics.push(metricRow(task, s.split, e));
+      for (const [task, e] of Object.entries(s.tasks)) {
+        if (primaryOnly && task !== primary) continue;
+        rep.metrics.push(metricRow(task, s.split, e));
+      }
     if (ev.probes) rep.probes = probeEntries(ev.probes.rows);
     if (ev.tsne) rep.tsne = [ev.tsne.panel];
   }
