@@ -584,7 +584,32 @@ function crossCheck(v: RunConfig, given: ReadonlySet<string>, ctx: Context): Run
   if (v.method.name === "mimmx" && v.method.pairs === "chain" && names.length === 1) {
     ctx.warn(["method", "pairs"], "with one spurion, chain and all are the same single pair");
   }
+  warnNotWired(v, ctx);
   return v;
+}
+
+/**
+ * Settings the schema accepts but the run does not apply yet (every method builds its own Adam; the
+ * data pipeline of a run applies `normalize` only). A warning, so nobody believes they are in effect.
+ */
+function warnNotWired(v: RunConfig, ctx: Context): void {
+  const notYet = "accepted but not applied yet by `mimmx train`";
+  const t = v.train;
+  if (t.optimizer !== "adam") ctx.warn(["train", "optimizer"], `${notYet}: every method trains with Adam`);
+  if (t.scheduler !== "none") ctx.warn(["train", "scheduler"], `${notYet}: the learning rate stays constant`);
+  if (t.grad_clip > 0) ctx.warn(["train", "grad_clip"], `${notYet}: gradients are not clipped`);
+  if (t.device !== "cpu") ctx.warn(["train", "device"], `${notYet}: runs train on the CPU`);
+  if (v.model.pretrained) ctx.warn(["model", "pretrained"], `${notYet}: encoders start from random weights`);
+  if (v.model.dropout > 0) ctx.warn(["model", "dropout"], `${notYet}: encoders have no dropout layer`);
+  const tr = v.data.transforms;
+  for (const [key, on] of [
+    ["hflip", tr.hflip],
+    ["rotate_deg", tr.rotate_deg > 0],
+    ["crop_padding", tr.crop_padding > 0],
+    ["intensity_jitter", tr.intensity_jitter > 0],
+  ] as const) {
+    if (on) ctx.warn(["data", "transforms", key], `${notYet}: no augmentation is applied`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
