@@ -65,6 +65,33 @@ export interface MimmxConfig extends CommonConfig {
   attentionTau?: number;
   attentionFloor?: number;
   attentionEma?: number;
+  /**
+   * whether GradNorm also weights the MI term (default true). false: GradNorm balances the CE terms
+   * only and the MI term keeps w_MI = 1, so lambda keeps its meaning (GradNorm otherwise shrinks
+   * w_MI ~ 1/lambda).
+   */
+  gradNormMi?: boolean;
+  /** encoder steps at the start without the MI penalty while the critics train (default 0) */
+  miWarmup?: number;
+  /** after the warm-up, lambda rises linearly from 0 over this many encoder steps (default 0) */
+  lambdaRamp?: number;
+  /**
+   * which pairs are penalised: "all" pairs of the pair set (default) or only those with f_y ("y"):
+   * y-z_i pairs, no z_i-z_j pairs.
+   */
+  penalise?: "all" | "y";
+  /**
+   * where the spurion parts' gradients (CE_zi and the MI gradient on f_zi) go: "trunk" (default)
+   * through the whole encoder; "lastLayer": only into the last shared layer's rows of f_zi, so the
+   * z-heads shape f_zi = W_zi h but never train the shared trunk h to represent the spurions.
+   */
+  spurionGrad?: "trunk" | "lastLayer";
+  /**
+   * where the MI gradient goes: "trunk" (default) through the whole encoder; "lastLayer": only onto
+   * the last shared layer W, so the penalty can rotate f_y away from the spurions but cannot collapse
+   * the trunk. Both spurionGrad and miGrad apply with scalingScope "lastLayer" only.
+   */
+  miGrad?: "trunk" | "lastLayer";
 }
 
 export class Mimmx extends BaseMethod {
@@ -81,7 +108,8 @@ export class Mimmx extends BaseMethod {
   constructor(readonly cfg: MimmxConfig) {
     super(cfg);
     const names = cfg.tasks.map((t) => t.name);
-    this.pairs = miPairs(cfg.tasks.length, cfg.pairs ?? "all", names);
+    const allPairs = miPairs(cfg.tasks.length, cfg.pairs ?? "all", names);
+    this.pairs = (cfg.penalise ?? "all") === "y" ? allPairs.filter((p) => p.a.includes(0)) : allPairs;
     this.estimators =
       this.pairs.length > 0
         ? buildPairEstimators(this.pairs, cfg.partSize, cfg.estimator, { conditional: cfg.conditional })
@@ -92,7 +120,7 @@ export class Mimmx extends BaseMethod {
       this.optimizers.critics = new Adam(this.estimators.module.parameters(), { lr: cfg.criticLr ?? 1e-3 });
     }
     const ceNames = names.map((n) => `ce/${n}`);
-    const terms = this.hasMi ? [...ceNames, "mi"] : ceNames;
+    const terms = this.hasMi && (cfg.gradNormMi ?? true) ? [...ceNames, "mi"] : ceNames;
     this.gradNorm =
       (cfg.gradNorm ?? true)
         ? new GradNormWeights(
@@ -157,8 +185,18 @@ export class Mimmx extends BaseMethod {
     }
   }
 
-  private encoderStepInner(batch: Batch): { logs: Record<string, number>; features: Tensor } {
+  /** lambda at this encoder step: 0 during the warm-up, then a linear ramp to cfg.lambda. */
+  currentLambda(): number {
     const lambda = this.cfg.lambda ?? 1;
+    const warm = this.cfg.miWarmup ?? 0;
+    const ramp = this.cfg.lambdaRamp ?? 0;
+    const t = this.encoderSteps - warm;
+    if (t < 0) return 0;
+    return ramp > 0 ? lambda * Math.min(1, (t + 1) / ramp) : lambda;
+  }
+
+  private encoderStepInner(batch: Batch): { logs: Record<string, number>; features: Tensor } {
+    const lambda = this.currentLambda();
     const numTasks = this.tasks.length;
     const k = this.cfg.partSize;
     this.model.train();
@@ -195,9 +233,11 @@ export class Mimmx extends BaseMethod {
       assertAllFinite({ mi_loss: logs.mi_loss });
     }
 
-    const w = this.gradNorm?.w ?? new Array(numTasks + (miLoss ? 1 : 0)).fill(1);
+    const gnMi = this.gradNorm?.names.includes("mi") ?? false;
+    const w = this.gradNorm?.w ?? new Array(numTasks).fill(1);
     const classLoss = ceTerms.map((t, i) => (w[i] === 1 ? t : t.mul(w[i]))).reduce((x, y) => x.add(y));
-    const miWeight = miLoss ? w[numTasks] : 0;
+    const miWeight = miLoss ? (gnMi ? w[numTasks] : 1) : 0;
+    logs.lambda = lambda;
 
     const W = this.model.encoder.lastSharedWeight();
     const headParams = this.model.heads.parameters();
@@ -231,8 +271,23 @@ export class Mimmx extends BaseMethod {
         p.grad = a && b ? a.add(b.mul(coef)) : (a ?? (b ? b.mul(coef) : null));
       });
     } else {
-      const gf = gfMi ? gfClass!.add(gfMi.mul(lambda * miWeight * s)) : gfClass!;
+      const coef = lambda * miWeight * s;
+      const spurionLast = (this.cfg.spurionGrad ?? "trunk") === "lastLayer";
+      const miLast = (this.cfg.miGrad ?? "trunk") === "lastLayer";
+      let gf = gfMi && !miLast ? gfClass!.add(gfMi.mul(coef)) : gfClass!;
+      // Gradients that skip the trunk go straight onto W's rows.
+      let gwExtra: Tensor | null = null;
+      if (spurionLast) {
+        // Only f_y's gradient enters the trunk; the spurion rows of W get their own gradient directly.
+        const D = numTasks * k;
+        const rowMask = (keepY: boolean) => Array.from({ length: D }, (_, j) => (j < k === keepY ? 1 : 0));
+        gf = gf.mul(tensor(rowMask(true), { shape: [1, D] }));
+        const gw = gwMi && !miLast ? gwClass!.add(gwMi.mul(coef)) : gwClass!;
+        gwExtra = gw.mul(tensor(rowMask(false), { shape: [D, 1] }));
+      }
+      if (miLast && gwMi) gwExtra = gwExtra ? gwExtra.add(gwMi.mul(coef)) : gwMi.mul(coef);
       f.backward(gf);
+      if (gwExtra) W.grad = W.grad ? W.grad.add(gwExtra) : gwExtra;
     }
     headParams.forEach((p, i) => {
       p.grad = gHeads[i];
@@ -243,7 +298,7 @@ export class Mimmx extends BaseMethod {
       // Row block i of W feeds part i only, so the block of grad_W(sum_k w_k CE_k) is w_i grad_W CE_i.
       const norms = this.tasks.map((_, i) => globalNorm([gwClass!.narrow(0, i * k, k)]) / w[i]);
       const values = [...ceValues];
-      if (miLoss) {
+      if (miLoss && gnMi) {
         norms.push(lambda * s * globalNorm([gwMi]));
         values.push(logs.mi_loss);
       }
