@@ -152,7 +152,6 @@ void RegisterAllocator(Napi::Env env, Napi::Object e) {
     o.Set("free", static_cast<double>(mi.fordblks));
     return o;
   });
-  MIMMX_DEF(e, "malloc_trim", { return Napi::Number::New(a.env(), malloc_trim(0)); });
   MIMMX_DEF(e, "cached_bytes", {
     double b = CachingCPUAllocator::instance ? static_cast<double>(CachingCPUAllocator::instance->cachedBytes()) : 0;
     return Napi::Number::New(a.env(), b);

@@ -1,5 +1,4 @@
 // Small helpers for gradient bookkeeping.
-import { grad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 /** sqrt(sum of squared entries) over a list of gradients (nulls count as zero). */
@@ -7,11 +6,6 @@ export function globalNorm(grads: (Tensor | null)[]): number {
   let sq = 0;
   for (const g of grads) if (g) sq += g.square().sum().item();
   return Math.sqrt(sq);
-}
-
-/** Gradients of a scalar w.r.t. inputs, keeping the graph for later passes; unused inputs give null. */
-export function gradsKeepGraph(output: Tensor, inputs: Tensor[]): (Tensor | null)[] {
-  return grad(output, inputs, { retainGraph: true, allowUnused: true });
 }
 
 /** Turns gradient recording for a set of parameters on or off (freezing critics for a phase). */

@@ -178,6 +178,3 @@ export class ModuleList extends Module {
     throw new Error("ModuleList has no forward: call its items");
   }
 }
-
-/** Keeps Tensor importable where only a type is needed. */
-export type { Tensor };

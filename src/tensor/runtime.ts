@@ -23,6 +23,13 @@ export function pendingWrapperCount(): number {
 export function cachedBytes(): number {
   return native.cached_bytes() as number;
 }
+/**
+ * glibc heap bytes in use and free-but-retained: tells a leak (in_use grows) from fragmentation
+ * (free grows) when resident memory climbs.
+ */
+export function mallocStats(): { arena: number; mmapped: number; in_use: number; free: number } {
+  return native.malloc_info() as { arena: number; mmapped: number; in_use: number; free: number };
+}
 /** Returns the caching allocator's free blocks to the operating system. */
 export function emptyCache(): void {
   native.empty_cache();
