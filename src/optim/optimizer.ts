@@ -2,6 +2,7 @@
 // a state dict that checkpoints can save and load (PyTorch's torch.optim.Optimizer, same layout).
 import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { clipGradNorm_ } from "./clip.js";
 
 export interface ParamGroup {
   params: Tensor[];
@@ -26,6 +27,15 @@ export interface OptimizerStateDict {
 export abstract class Optimizer {
   readonly paramGroups: ParamGroup[];
   protected readonly state = new Map<Tensor, ParamState>();
+  /**
+   * > 0: every step() first clips the global gradient norm of all this optimizer's parameters to
+   * this value (clipGradNorm_, PyTorch's clip_grad_norm_ semantics). For code that owns its step()
+   * call this equals `clipGradNorm_(params, max); opt.step()`; it exists so a training loop can
+   * clip the steps of methods that call step() themselves. 0 = off (default).
+   */
+  maxGradNorm = 0;
+  /** The total gradient norm before clipping, of the last step() that clipped; null before. */
+  lastGradNorm: number | null = null;
 
   constructor(params: Tensor[] | Partial<ParamGroup>[], defaults: Record<string, number | boolean>) {
     const groups = (
@@ -51,6 +61,11 @@ export abstract class Optimizer {
 
   /** Applies one update from the parameters' .grad (parameters without a gradient are skipped). */
   step(): void {
+    if (this.maxGradNorm > 0)
+      this.lastGradNorm = clipGradNorm_(
+        this.paramGroups.flatMap((g) => g.params),
+        this.maxGradNorm,
+      );
     noGrad(() => {
       for (const group of this.paramGroups) this.updateGroup(group);
     });

@@ -2,8 +2,15 @@
 // lr_scheduler: each sets every group's lr from the group's initial lr.
 import type { Optimizer } from "./optimizer.js";
 
+/** A scheduler's state, PyTorch's state_dict: the epoch and the groups' initial lrs. */
+export interface SchedulerStateDict {
+  lastEpoch: number;
+  /** absent in states saved before base lrs were kept: the current ones stay */
+  baseLrs?: number[];
+}
+
 export abstract class LRScheduler {
-  protected readonly baseLrs: number[];
+  protected baseLrs: number[];
   lastEpoch = 0;
   constructor(protected readonly optimizer: Optimizer) {
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
@@ -22,10 +29,17 @@ export abstract class LRScheduler {
   currentLrs(): number[] {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
-  stateDict(): { lastEpoch: number } {
-    return { lastEpoch: this.lastEpoch };
+  stateDict(): SchedulerStateDict {
+    return { lastEpoch: this.lastEpoch, baseLrs: this.baseLrs.slice() };
   }
-  loadStateDict(sd: { lastEpoch: number }): void {
+  loadStateDict(sd: SchedulerStateDict): void {
+    if (sd.baseLrs) {
+      if (sd.baseLrs.length !== this.baseLrs.length)
+        throw new Error(
+          `${this.constructor.name}.loadStateDict: ${sd.baseLrs.length} groups saved, ${this.baseLrs.length} here`,
+        );
+      this.baseLrs = sd.baseLrs.slice();
+    }
     this.lastEpoch = sd.lastEpoch;
     this.apply();
   }
