@@ -5,11 +5,13 @@
 
 import { readFile } from "node:fs/promises";
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { CHEXPERT_OBSERVATIONS } from "../data/sources/chexpert.js";
 import {
   bool,
   type Context,
   coerce,
   formatPath,
+  INVALID,
   type Issue,
   int,
   list,
@@ -18,7 +20,9 @@ import {
   oneOf,
   optional,
   type Path,
+  type Schema,
   str,
+  suggest,
   ValidationError,
   validate,
 } from "./schema.js";
@@ -85,17 +89,66 @@ export interface SplitSizes {
   test_balanced: number;
 }
 
+/**
+ * Preprocessing and augmentation. The augmentations apply to training batches only (never to
+ * validation or test images), drawn per image from (seed, epoch, row): reproducible, and the same
+ * after a resume. Order: crop, flip, rotation, intensity.
+ */
 export interface TransformConfig {
-  /** Scale intensities to zero mean, unit variance (per data set). */
+  /** Scale each image's intensities to zero mean, unit variance. */
   normalize: boolean;
+  /** Random horizontal flip (last axis) with probability 0.5. */
   hflip: boolean;
-  /** Random rotation range in degrees (0 = off). */
+  /** Random rotation by an angle uniform in [-rotate_deg, rotate_deg] (in-plane for volumes; 0 = off). */
   rotate_deg: number;
-  /** Random crop after padding by this many pixels (0 = off). */
+  /** Pad every side by this many pixels (zeros), then crop back to size at a random offset (0 = off). */
   crop_padding: number;
-  /** Random brightness/contrast jitter amplitude (0 = off). */
+  /** Random brightness (added) and contrast (about the mean) factors, each uniform in +-amplitude (0 = off). */
   intensity_jitter: number;
 }
+
+/** Options of source "chexpert" (the published CSV layout, src/data/sources/chexpert.ts). */
+export interface ChexpertConfig {
+  /** Keep frontal views only (the usual protocol; lateral views look different). */
+  frontal_only: boolean;
+}
+
+/** One brain-MRI cohort: a metadata CSV with one NIfTI volume per row. */
+export interface MriCohortConfig {
+  /** Cohort name: the class name of the "cohort" label. */
+  name: string;
+  /** Metadata CSV, relative to the cohort's root. */
+  csv: string;
+  /** Folder of this cohort's CSV and volumes (relative paths: under data.root). Default data.root. */
+  root?: string;
+  /** Column names; default: those of data.mri. */
+  path_column?: string;
+  age_column?: string;
+  sex_column?: string;
+  site_column?: string;
+}
+
+/**
+ * Options of source "mri" (src/data/sources/brain-mri.ts). The labels a task or metadata spurion can
+ * name (its `column`) are the source's: age (binned at `threshold`, default bins 50/60/70), sex,
+ * site and cohort. A 3-D image_size gives whole volumes, a 2-D one slices along `slice_axis`.
+ */
+export interface MriConfig {
+  /** Several cohorts merged, the cohort a label; empty = one cohort from data.root and data.csv. */
+  cohorts: MriCohortConfig[];
+  path_column: string;
+  age_column: string;
+  sex_column: string;
+  site_column: string;
+  /** 3-D: resample volumes to image_size, or centre crop/pad them (keeps the voxel size). */
+  resize: "resample" | "crop_or_pad";
+  /** 2-D image_size: the volume axis slices are cut across (0 = D, 1 = H, 2 = W). */
+  slice_axis: 0 | 1 | 2;
+  /** 2-D image_size: slice positions as fractions of the axis length; each slice is one image. */
+  slices: number[];
+}
+
+export const MRI_LABELS = ["age", "sex", "site", "cohort"] as const;
 
 export interface DataConfig {
   source: DataSource;
@@ -118,6 +171,8 @@ export interface DataConfig {
   missing_labels: "drop" | "fail" | "negative";
   /** CheXpert's -1 (uncertain): drop, or map to 0 (U-zeros) or 1 (U-ones). */
   uncertain_labels: "drop" | "zeros" | "ones";
+  chexpert: ChexpertConfig;
+  mri: MriConfig;
 }
 
 export interface ModelConfig {
@@ -125,7 +180,13 @@ export interface ModelConfig {
   /** k: length of each feature part; the encoder outputs (spurions + 1) * k values. */
   feature_dim: number;
   in_channels: number;
-  pretrained: boolean;
+  /**
+   * false, or the path of a .safetensors file whose encoder weights initialise the encoder (a mimmx
+   * checkpoint such as runs/NAME/methods/erm/last.safetensors, or an encoder state dict). Nothing is
+   * ever downloaded, so `true` is an error.
+   */
+  pretrained: false | string;
+  /** Dropout on the feature parts before the heads, in training only (0 = off). */
   dropout: number;
 }
 
@@ -181,22 +242,29 @@ export interface TrainConfig {
   batch_size: number;
   lr: number;
   weight_decay: number;
+  /** The model optimiser (critics keep their own Adam). */
   optimizer: "adam" | "adamw" | "sgd";
   /** SGD momentum. */
   momentum: number;
+  /** SGD Nesterov momentum. */
+  nesterov: boolean;
+  /** Stepped once per epoch: StepLR (step_size, gamma) or CosineAnnealingLR (T_max = epochs, min_lr). */
   scheduler: "none" | "step" | "cosine";
   /** step scheduler: epochs between decays, and the factor. */
   step_size: number;
   gamma: number;
+  /** cosine scheduler: the final learning rate (eta_min). */
+  min_lr: number;
   /** patience 0 = no early stopping. A number alone means { patience }. */
   early_stopping: { patience: number; min_delta: number };
   /** Checkpoint kept at the end. The validation split is confounded like training data, so
    * selecting on its accuracy favours shortcut models; "last" is the neutral default. */
   select_by: "last" | "val_loss" | "val_accuracy" | "val_balanced_accuracy" | "val_worst_group";
+  /** "cuda" is refused at the start of a run: models, batches and optimiser state are CPU tensors. */
   device: "cpu" | "cuda";
   /** Intra-op threads; 0 = all cores. */
   threads: number;
-  /** Gradient-norm clip (0 = off). */
+  /** Clip the global gradient norm of the model optimiser's parameters to this (0 = off). */
   grad_clip: number;
   /** Log every this many steps. */
   log_every: number;
@@ -292,6 +360,137 @@ const dims = coerce(list(int({ min: 1 }), { minItems: 2, maxItems: 3 }), (v) =>
   typeof v === "number" ? [v, v] : v,
 );
 
+const columnName = () => optional(str());
+
+const mriCohort = obj<MriCohortConfig>({
+  name: str({
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    patternText: "a cohort name of letters, digits, '.', '_' or '-'",
+  }),
+  csv: str(),
+  root: optional(str()),
+  path_column: columnName(),
+  age_column: columnName(),
+  sex_column: columnName(),
+  site_column: columnName(),
+});
+
+const mri = obj<MriConfig>({
+  cohorts: list(mriCohort, { default: [] }),
+  path_column: str({ default: "path" }),
+  age_column: str({ default: "age" }),
+  sex_column: str({ default: "sex" }),
+  site_column: str({ default: "site" }),
+  resize: oneOf(["resample", "crop_or_pad"] as const, { default: "resample" }),
+  slice_axis: int({ min: 0, max: 2, default: 0 }) as Schema<0 | 1 | 2>,
+  slices: list(num({ min: 0, max: 1 }), { minItems: 1, default: [0.5] }),
+});
+
+/** Columns source "chexpert" can read a metadata spurion from. */
+const CHEXPERT_SPURION_COLUMNS = ["Sex", "Age", "AP/PA", ...CHEXPERT_OBSERVATIONS];
+
+function checkChexpert(v: DataConfig, path: Path, ctx: Context): void {
+  const task = v.task;
+  if (task) {
+    if (!(CHEXPERT_OBSERVATIONS as readonly string[]).includes(task.column)) {
+      const hint = suggest(task.column, CHEXPERT_OBSERVATIONS);
+      ctx.error(
+        [...path, "task", "column"],
+        `${JSON.stringify(task.column)} is not a CheXpert observation${hint ? `; did you mean ${hint}?` : ""} Expected one of ${CHEXPERT_OBSERVATIONS.map((o) => JSON.stringify(o)).join(", ")}`,
+      );
+    }
+    for (const key of ["positive", "threshold"] as const)
+      if (task[key] !== undefined)
+        ctx.error(
+          [...path, "task", key],
+          "CheXpert observations are 1 / 0 / -1 (uncertain) / blank cells; use uncertain_labels and missing_labels instead",
+        );
+  }
+  const ages = new Set<number | undefined>();
+  v.spurions.forEach((sp, i) => {
+    if (sp.kind !== "metadata" || !sp.column) return;
+    const at = [...path, "spurions", i];
+    if (!CHEXPERT_SPURION_COLUMNS.includes(sp.column)) {
+      const hint = suggest(sp.column, CHEXPERT_SPURION_COLUMNS);
+      ctx.error(
+        [...at, "column"],
+        `${JSON.stringify(sp.column)} is not a CheXpert column${hint ? `; did you mean ${hint}?` : ""} Expected Sex, Age, AP/PA or an observation`,
+      );
+    }
+    // The source codes its columns itself; `positive` may restate that coding, not change it.
+    const coded: string[] = sp.column === "Sex" ? ["Male"] : sp.column === "AP/PA" ? ["PA"] : ["1", "1.0"];
+    if (sp.positive && (sp.column === "Age" || !sp.positive.every((p) => coded.includes(p))))
+      ctx.error(
+        [...at, "positive"],
+        `the CheXpert source codes its columns itself (Sex: Female 0 / Male 1, AP/PA: AP 0 / PA 1, observations 1 / 0, Age by threshold); positive ${JSON.stringify(sp.positive)} does not match that: remove it`,
+      );
+    if (sp.threshold !== undefined && sp.column !== "Age")
+      ctx.error([...at, "threshold"], `only the Age column is binned by a threshold, not ${sp.column}`);
+    if (sp.column === "Age") ages.add(sp.threshold);
+  });
+  if (ages.size > 1)
+    ctx.error([...path, "spurions"], "every Age spurion of a CheXpert run must use the same threshold");
+  if (v.image_size.length === 2 && v.image_size[0] !== v.image_size[1])
+    ctx.error(
+      [...path, "image_size"],
+      `source "chexpert" pads X-rays to a square; give a square size, got [${v.image_size.join(", ")}]`,
+    );
+}
+
+function checkMri(v: DataConfig, path: Path, ctx: Context): void {
+  const known = MRI_LABELS as readonly string[];
+  const label = (column: string, at: Path) => {
+    if (!known.includes(column)) {
+      const hint = suggest(column, MRI_LABELS);
+      ctx.error(
+        [...at, "column"],
+        `${JSON.stringify(column)} is not a label of source "mri"${hint ? `; did you mean ${hint}?` : ""} Expected one of ${MRI_LABELS.map((l) => JSON.stringify(l)).join(", ")} (the CSV columns they come from are set in data.mri)`,
+      );
+    }
+  };
+  const ages = new Set<number | undefined>();
+  const check = (l: { column?: string; positive?: string[]; threshold?: number }, at: Path) => {
+    if (!l.column) return;
+    label(l.column, at);
+    const coded = ["M", "Male", "male", "1"];
+    if (l.positive && (l.column !== "sex" || !l.positive.every((p) => coded.includes(p))))
+      ctx.error(
+        [...at, "positive"],
+        `source "mri" codes its labels itself (sex: F/Female/0 -> 0, M/Male/1 -> 1; age by threshold; sites and cohorts by name); positive ${JSON.stringify(l.positive)} does not match that: remove it`,
+      );
+    if (l.threshold !== undefined && l.column !== "age")
+      ctx.error([...at, "threshold"], `only "age" is binned by a threshold, not "${l.column}"`);
+    if (l.column === "age") ages.add(l.threshold);
+  };
+  if (v.task) check(v.task, [...path, "task"]);
+  v.spurions.forEach((sp, i) => {
+    if (sp.kind === "metadata") check(sp, [...path, "spurions", i]);
+  });
+  if (ages.size > 1)
+    ctx.error([...path, "task"], "age is binned once for a run: use the same threshold everywhere");
+  const used = [v.task?.column, ...v.spurions.map((sp) => (sp.kind === "metadata" ? sp.column : undefined))];
+  const dup = used.find((c, i) => c !== undefined && used.indexOf(c) !== i);
+  if (dup) ctx.error([...path, "spurions"], `label "${dup}" is used twice (task and spurions must differ)`);
+  const m = v.mri;
+  if (m.cohorts.length === 0 && !v.csv)
+    ctx.error(
+      [...path, "csv"],
+      'required for source "mri" without data.mri.cohorts: the metadata CSV (one row per volume)',
+    );
+  if (m.cohorts.length > 0 && v.csv)
+    ctx.warn([...path, "csv"], "ignored: data.mri.cohorts name their own CSVs");
+  const names = new Set<string>();
+  m.cohorts.forEach((c, i) => {
+    if (names.has(c.name)) ctx.error([...path, "mri", "cohorts", i, "name"], `duplicate cohort "${c.name}"`);
+    names.add(c.name);
+  });
+  if (used.includes("cohort") && Math.max(1, m.cohorts.length) < 2)
+    ctx.error(
+      [...path, "mri", "cohorts"],
+      'the "cohort" label needs at least two cohorts in data.mri.cohorts',
+    );
+}
+
 const data = obj<DataConfig>(
   {
     source: oneOf(DATA_SOURCES),
@@ -317,9 +516,20 @@ const data = obj<DataConfig>(
     on_unreadable: oneOf(["skip", "fail"] as const, { default: "skip" }),
     missing_labels: oneOf(["drop", "fail", "negative"] as const, { default: "drop" }),
     uncertain_labels: oneOf(["drop", "zeros", "ones"] as const, { default: "drop" }),
+    chexpert: obj<ChexpertConfig>({ frontal_only: bool({ default: true }) }),
+    mri,
   },
   {
     refine: (v, given, path, ctx) => {
+      for (const key of ["chexpert", "mri"] as const)
+        if (given.has(key) && v.source !== key)
+          ctx.warn([...path, key], `only used by source "${key}"; ignored for "${v.source}"`);
+      if (v.source === "chexpert") {
+        checkChexpert(v, path, ctx);
+        // CheXpert's reading of a blank cell is "not mentioned = negative".
+        if (!given.has("missing_labels")) v.missing_labels = "negative";
+      }
+      if (v.source === "mri") checkMri(v, path, ctx);
       if (v.source !== "fashion-confounded") {
         if (!v.root) ctx.error([...path, "root"], `required for source "${v.source}": the data directory`);
         if (!v.task)
@@ -356,11 +566,35 @@ const data = obj<DataConfig>(
   },
 );
 
+/** false, or the path of a .safetensors file with encoder weights. */
+const pretrained: Schema<false | string> = {
+  expected: "false or the path of a .safetensors file with encoder weights",
+  required: true,
+  defaultValue: () => false,
+  parse(v, path, ctx) {
+    if (v === false) return false;
+    if (v === true) {
+      ctx.error(
+        path,
+        "no pretrained weights are bundled or downloaded; give the path of a .safetensors file with encoder weights instead (a mimmx checkpoint such as runs/NAME/methods/erm/last.safetensors, or an encoder state dict), or false",
+      );
+      return INVALID;
+    }
+    if (typeof v === "string" && v.length > 0) {
+      if (!v.endsWith(".safetensors"))
+        ctx.warn(path, `expected a .safetensors file, got ${JSON.stringify(v)}; it is read as safetensors`);
+      return v;
+    }
+    ctx.error(path, `expected false or the path of a .safetensors file, got ${JSON.stringify(v)}`);
+    return INVALID;
+  },
+};
+
 const model = obj<ModelConfig>({
   encoder: oneOf(ENCODERS, { default: "small-cnn" }),
   feature_dim: int({ min: 1, max: 4096, default: 32 }),
   in_channels: int({ min: 1, max: 16, default: 1 }),
-  pretrained: bool({ default: false }),
+  pretrained,
   dropout: num({ min: 0, exclusiveMax: 1, default: 0 }),
 });
 
@@ -466,29 +700,53 @@ const method = obj<MethodConfig>(
   },
 );
 
-const train = obj<TrainConfig>({
-  epochs: int({ min: 1, default: 10 }),
-  batch_size: int({ min: 2, default: 128 }),
-  lr: num({ exclusiveMin: 0, default: 1e-3 }),
-  weight_decay: num({ min: 0, default: 0 }),
-  optimizer: oneOf(["adam", "adamw", "sgd"] as const, { default: "adam" }),
-  momentum: num({ min: 0, exclusiveMax: 1, default: 0.9 }),
-  scheduler: oneOf(["none", "step", "cosine"] as const, { default: "none" }),
-  step_size: int({ min: 1, default: 10 }),
-  gamma: num({ exclusiveMin: 0, max: 1, default: 0.1 }),
-  early_stopping: obj(
-    { patience: int({ min: 0, default: 0 }), min_delta: num({ min: 0, default: 0 }) },
-    { fromScalar: (v) => ({ patience: v }) },
-  ),
-  select_by: oneOf(
-    ["last", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_worst_group"] as const,
-    { default: "last" },
-  ),
-  device: oneOf(["cpu", "cuda"] as const, { default: "cpu" }),
-  threads: int({ min: 0, default: 0 }),
-  grad_clip: num({ min: 0, default: 0 }),
-  log_every: int({ min: 1, default: 50 }),
-});
+const train = obj<TrainConfig>(
+  {
+    epochs: int({ min: 1, default: 10 }),
+    batch_size: int({ min: 2, default: 128 }),
+    lr: num({ exclusiveMin: 0, default: 1e-3 }),
+    weight_decay: num({ min: 0, default: 0 }),
+    optimizer: oneOf(["adam", "adamw", "sgd"] as const, { default: "adam" }),
+    momentum: num({ min: 0, exclusiveMax: 1, default: 0.9 }),
+    nesterov: bool({ default: false }),
+    scheduler: oneOf(["none", "step", "cosine"] as const, { default: "none" }),
+    step_size: int({ min: 1, default: 10 }),
+    gamma: num({ exclusiveMin: 0, max: 1, default: 0.1 }),
+    min_lr: num({ min: 0, default: 0 }),
+    early_stopping: obj(
+      { patience: int({ min: 0, default: 0 }), min_delta: num({ min: 0, default: 0 }) },
+      { fromScalar: (v) => ({ patience: v }) },
+    ),
+    select_by: oneOf(
+      ["last", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_worst_group"] as const,
+      { default: "last" },
+    ),
+    device: oneOf(["cpu", "cuda"] as const, { default: "cpu" }),
+    threads: int({ min: 0, default: 0 }),
+    grad_clip: num({ min: 0, default: 0 }),
+    log_every: int({ min: 1, default: 50 }),
+  },
+  {
+    refine: (v, given, path, ctx) => {
+      // PyTorch's AdamW decays by 1e-2 unless told otherwise; Adam and SGD by 0.
+      if (v.optimizer === "adamw" && !given.has("weight_decay")) v.weight_decay = 0.01;
+      const usedBy: [keyof TrainConfig, boolean, string][] = [
+        ["momentum", v.optimizer === "sgd", 'optimizer "sgd"'],
+        ["nesterov", v.optimizer === "sgd", 'optimizer "sgd"'],
+        ["step_size", v.scheduler === "step", 'scheduler "step"'],
+        ["gamma", v.scheduler === "step", 'scheduler "step"'],
+        ["min_lr", v.scheduler === "cosine", 'scheduler "cosine"'],
+      ];
+      for (const [key, used, by] of usedBy)
+        if (given.has(key) && !used) ctx.warn([...path, key], `ignored: only used with ${by}`);
+      if (v.optimizer === "sgd" && v.nesterov && v.momentum === 0)
+        ctx.error([...path, "nesterov"], "Nesterov momentum needs momentum > 0");
+      if (v.scheduler === "cosine" && v.min_lr > v.lr)
+        ctx.warn([...path, "min_lr"], `min_lr ${v.min_lr} is above lr ${v.lr}: the schedule raises the rate`);
+      return v;
+    },
+  },
+);
 
 const evalSplit = oneOf(SPLIT_NAMES, { default: "test_balanced" });
 
@@ -563,8 +821,6 @@ function crossCheck(v: RunConfig, given: ReadonlySet<string>, ctx: Context): Run
       `encoder "${v.model.encoder}" needs ${is3d ? "a 3-D size [D, H, W]" : "a 2-D size [H, W]"}, got [${v.data.image_size.join(", ")}]`,
     );
   }
-  if (v.data.source === "mri" && !is3d)
-    ctx.warn(["model", "encoder"], `source "mri" holds volumes; "${v.model.encoder}" is a 2-D encoder`);
   const names = v.data.spurions.map((s) => s.name);
   if (v.method.name === "mimm") {
     const chosen = v.method.spurion ?? names[0];
@@ -584,32 +840,31 @@ function crossCheck(v: RunConfig, given: ReadonlySet<string>, ctx: Context): Run
   if (v.method.name === "mimmx" && v.method.pairs === "chain" && names.length === 1) {
     ctx.warn(["method", "pairs"], "with one spurion, chain and all are the same single pair");
   }
-  warnNotWired(v, ctx);
+  const size = v.data.image_size;
+  if (v.model.encoder === "small-cnn" && size.length === 2 && (size[0] !== 28 || size[1] !== 28))
+    ctx.error(
+      ["data", "image_size"],
+      `encoder "small-cnn" takes 28x28 images, got [${size.join(", ")}]; set image_size: 28 or use resnet18 / densenet121`,
+    );
+  if (is3d && size.length === 3 && size.some((n) => n < 16))
+    ctx.error(
+      ["data", "image_size"],
+      `encoder "cnn3d" halves each axis four times and needs at least 16 voxels per axis, got [${size.join(", ")}]`,
+    );
+  if (v.data.image_size.length === 3)
+    v.data.spurions.forEach((s, i) => {
+      if (s.kind !== "metadata")
+        ctx.error(
+          ["data", "spurions", i, "kind"],
+          `synthetic spurions are written into 2-D images; "${s.kind}" cannot be drawn into volumes (use a metadata spurion, or a 2-D image_size for slices)`,
+        );
+    });
+  if ((v.data.source === "chexpert" || v.data.source === "mri") && v.model.in_channels !== 1)
+    ctx.error(
+      ["model", "in_channels"],
+      `source "${v.data.source}" gives 1-channel images; got ${v.model.in_channels}`,
+    );
   return v;
-}
-
-/**
- * Settings the schema accepts but the run does not apply yet (every method builds its own Adam; the
- * data pipeline of a run applies `normalize` only). A warning, so nobody believes they are in effect.
- */
-function warnNotWired(v: RunConfig, ctx: Context): void {
-  const notYet = "accepted but not applied yet by `mimmx train`";
-  const t = v.train;
-  if (t.optimizer !== "adam") ctx.warn(["train", "optimizer"], `${notYet}: every method trains with Adam`);
-  if (t.scheduler !== "none") ctx.warn(["train", "scheduler"], `${notYet}: the learning rate stays constant`);
-  if (t.grad_clip > 0) ctx.warn(["train", "grad_clip"], `${notYet}: gradients are not clipped`);
-  if (t.device !== "cpu") ctx.warn(["train", "device"], `${notYet}: runs train on the CPU`);
-  if (v.model.pretrained) ctx.warn(["model", "pretrained"], `${notYet}: encoders start from random weights`);
-  if (v.model.dropout > 0) ctx.warn(["model", "dropout"], `${notYet}: encoders have no dropout layer`);
-  const tr = v.data.transforms;
-  for (const [key, on] of [
-    ["hflip", tr.hflip],
-    ["rotate_deg", tr.rotate_deg > 0],
-    ["crop_padding", tr.crop_padding > 0],
-    ["intensity_jitter", tr.intensity_jitter > 0],
-  ] as const) {
-    if (on) ctx.warn(["data", "transforms", key], `${notYet}: no augmentation is applied`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,9 +1001,11 @@ data:
     - { name: marker, kind: patch, ratio: 0.95 }
     - { name: contrast, kind: contrast, ratio: 0.95 }
   splits: { train: 8000, validation: 1000, test_inverted: 1000, test_balanced: 1000 }
+  transforms: { hflip: false, rotate_deg: 0, crop_padding: 0, intensity_jitter: 0 }   # training only
 model:
   encoder: small-cnn
   feature_dim: 32            # k per part: f_y, f_marker, f_contrast
+  dropout: 0                 # dropout on the features before the heads (training only)
 method:
   name: mimmx
   lambda: 1.0
@@ -763,7 +1020,9 @@ train:
   epochs: 10
   batch_size: 128
   lr: 0.001
-  optimizer: adam
+  optimizer: adam            # adam | adamw | sgd (with momentum, nesterov); critics keep their own Adam
+  scheduler: none            # none | step (step_size, gamma) | cosine (min_lr), stepped once per epoch
+  grad_clip: 0               # > 0: clip the global gradient norm of the model's parameters
 eval:
   probes: { enabled: true, split: test_balanced }
   tsne: { enabled: true, max_points: 1000 }

@@ -25,7 +25,10 @@ export class Adversarial extends BaseMethod {
       "adversaries",
       new ModuleList(cfg.tasks.slice(1).map((t) => makeHead(cfg.partSize, t.numClasses, cfg.head))),
     );
-    this.optimizers.model = this.adam([...this.model.parameters(), ...this.adversaries.parameters()]);
+    this.optimizers.model = this.modelOptimizer([
+      ...this.model.parameters(),
+      ...this.adversaries.parameters(),
+    ]);
   }
   update(batch: Batch): Record<string, number> {
     return tidy(() => {

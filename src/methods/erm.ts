@@ -9,7 +9,7 @@ export class Erm extends BaseMethod {
   readonly name: string = "erm";
   constructor(cfg: CommonConfig) {
     super(cfg);
-    this.optimizers.model = this.adam();
+    this.optimizers.model = this.modelOptimizer();
   }
   update(batch: Batch): Record<string, number> {
     return tidy(() => {

@@ -24,7 +24,7 @@ export class GroupDro extends BaseMethod {
     super(cfg);
     this.numGroups = cfg.tasks.reduce((n, t) => n * t.numClasses, 1);
     this.q = new Array(this.numGroups).fill(1 / this.numGroups);
-    this.optimizers.model = this.adam();
+    this.optimizers.model = this.modelOptimizer();
   }
 
   /** Group id of each sample: mixed radix over (y, z_1, .., z_N). Unknown labels give -1. */

@@ -6,7 +6,14 @@ import { type HeadConfig, PartitionedModel, type TaskSpec } from "../models/inde
 import { buildEncoder, type EncoderConfig } from "../models/registry.js";
 import * as nn from "../nn/index.js";
 import { Module } from "../nn/module.js";
-import { Adam, type Optimizer } from "../optim/index.js";
+import {
+  type LRScheduler,
+  makeOptimizer,
+  makeScheduler,
+  type Optimizer,
+  type OptimizerSpec,
+  type SchedulerSpec,
+} from "../optim/index.js";
 import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Batch } from "./batch.js";
@@ -26,9 +33,15 @@ export interface CommonConfig {
   /** k: width of each feature part */
   partSize: number;
   head?: HeadConfig;
-  /** encoder + heads learning rate (Adam), default 1e-3 */
+  /** encoder + heads learning rate, default 1e-3 */
   lr?: number;
   weightDecay?: number;
+  /** the model optimiser (default Adam): name, momentum, nesterov, betas */
+  optimizer?: Omit<OptimizerSpec, "lr" | "weightDecay" | "maxGradNorm">;
+  /** learning-rate schedule of the model optimiser, stepped once per epoch by the training loop */
+  scheduler?: SchedulerSpec;
+  /** > 0: clip the global gradient norm of the model optimiser's parameters before each step */
+  gradClip?: number;
 }
 
 export interface Method {
@@ -39,6 +52,11 @@ export interface Method {
   /** every module with tensors a checkpoint must hold (model, critics, adversaries) */
   readonly stateModule: Module;
   readonly optimizers: Record<string, Optimizer>;
+  /**
+   * Learning-rate schedules by the name of the optimizer they drive; the training loop steps them
+   * once per epoch and checkpoints their state.
+   */
+  readonly schedulers?: Record<string, LRScheduler>;
   /** One training update on a batch; returns named scalars to log (losses, weights, MI estimates). */
   update(batch: Batch): Record<string, number>;
   /** Logits per task (eval mode, no gradient). */
@@ -71,6 +89,7 @@ export abstract class BaseMethod implements Method {
   readonly model: PartitionedModel;
   readonly stateModule = new ModuleHolder();
   readonly optimizers: Record<string, Optimizer> = {};
+  private readonly schedulerOf = new Map<Optimizer, LRScheduler>();
 
   constructor(readonly common: CommonConfig) {
     if (common.tasks.length < 1) throw new Error("a method needs at least the primary task");
@@ -83,9 +102,44 @@ export abstract class BaseMethod implements Method {
     this.model = this.stateModule.add("model", new PartitionedModel(encoder, common.tasks, common.head));
   }
 
-  /** Adam on the given parameters (default: the model's) with the common lr and weight decay. */
-  protected adam(params: Tensor[] = this.model.parameters(), lr = this.common.lr ?? 1e-3): Optimizer {
-    return new Adam(params, { lr, weightDecay: this.common.weightDecay ?? 0 });
+  /**
+   * The model optimiser on the given parameters (default: the model's), as configured: the common
+   * optimizer (Adam by default), lr, weight decay and gradient clipping; with a scheduler
+   * configured, its schedule too (see `schedulers`). Critics and other auxiliary parts build their
+   * own optimisers.
+   */
+  protected modelOptimizer(
+    params: Tensor[] = this.model.parameters(),
+    lr = this.common.lr ?? 1e-3,
+  ): Optimizer {
+    const c = this.common;
+    const opt = makeOptimizer(params, {
+      ...c.optimizer,
+      lr,
+      weightDecay: c.weightDecay,
+      maxGradNorm: c.gradClip ?? 0,
+    });
+    const sched = c.scheduler ? makeScheduler(opt, c.scheduler) : null;
+    if (sched) this.schedulerOf.set(opt, sched);
+    return opt;
+  }
+
+  /**
+   * The model optimiser: kept under its historical name for methods that call it, it is the
+   * configured one (`modelOptimizer`), Adam only when the config says so (the default).
+   */
+  protected adam(params?: Tensor[], lr?: number): Optimizer {
+    return this.modelOptimizer(params, lr);
+  }
+
+  /** The schedules of the optimizers built by modelOptimizer, under the names in `optimizers`. */
+  get schedulers(): Record<string, LRScheduler> {
+    const out: Record<string, LRScheduler> = {};
+    for (const [name, opt] of Object.entries(this.optimizers)) {
+      const s = this.schedulerOf.get(opt);
+      if (s) out[name] = s;
+    }
+    return out;
   }
 
   abstract update(batch: Batch): Record<string, number>;

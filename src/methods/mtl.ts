@@ -10,7 +10,7 @@ export class Mtl extends BaseMethod {
   readonly name: string = "mtl";
   constructor(cfg: CommonConfig) {
     super(cfg);
-    this.optimizers.model = this.adam();
+    this.optimizers.model = this.modelOptimizer();
   }
   update(batch: Batch): Record<string, number> {
     return tidy(() => {

@@ -17,11 +17,11 @@ import { loadCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
-import { setNumThreads } from "../tensor/runtime.js";
+import { cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
 import { type PreparedData, prepareData } from "./data.js";
 import { auditMethod, evaluateMethod, type MethodAudit, type MethodEvaluation } from "./evaluate.js";
 import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
-import { buildMethod, METHOD_LABELS } from "./method.js";
+import { buildMethod, initEncoderFrom, METHOD_LABELS } from "./method.js";
 import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
 import { trainMethod } from "./train-method.js";
 
@@ -118,7 +118,24 @@ export function loadTrainedMethod(
   return m;
 }
 
+/**
+ * train.device: runs train on the CPU. "cuda" is refused before anything is written, saying why:
+ * the libtorch in use has no CUDA, or (where it has) the training path keeps models, batches and
+ * optimiser state on the CPU.
+ */
+export function checkDevice(config: RunConfig, hasCuda: () => boolean = cudaIsAvailable): void {
+  if (config.train.device === "cpu") return;
+  if (!hasCuda())
+    throw new Error(
+      `train.device: "cuda" is not available: the libtorch this process loaded (${torchVersion()}) was built without CUDA or sees no GPU (libtorch is found via LIBTORCH, then a Python torch, then the system's CPU-only libtorch-dev). Set train.device: cpu`,
+    );
+  throw new Error(
+    'train.device: "cuda": this libtorch has CUDA, but mimmx trains on the CPU only (models, batches, optimiser and critic state are CPU tensors). Set train.device: cpu',
+  );
+}
+
 export async function runExperiment(config: RunConfig, o: RunOptions = {}): Promise<RunResult> {
+  checkDevice(config);
   const dir = o.outDir ?? config.output_dir;
   const log = o.log ?? defaultLog;
   const mode = progressMode(o.quiet);
@@ -145,6 +162,11 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
     const previous = o.resume ? readJson<MethodRecord["train"]>(trainPath) : undefined;
     manualSeed(config.seed);
     const method = buildMethod(config, data.tasks, name);
+    if (config.model.pretrained) {
+      const prefix = initEncoderFrom(method, config.model.pretrained);
+      if (!o.quiet)
+        log(`${label}: encoder initialised from ${config.model.pretrained}${prefix ? ` (${prefix}*)` : ""}`);
+    }
     const trainSet = name === "oracle" ? data.splits.train_oracle : data.splits.train;
     if (!trainSet)
       throw new Error(

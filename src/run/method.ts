@@ -1,10 +1,21 @@
 // Config -> Method. The oracle is not a method of its own: it is ERM trained on the uncorrelated
 // split, so here it builds an ERM model and the experiment picks its training data.
+
+import { existsSync } from "node:fs";
 import type { EstimatorConfig as ConfigEstimator, MethodName, RunConfig } from "../cli/config.js";
 import type { TaskInfo } from "../data/index.js";
-import { createMethod, type EncoderSpec, type Method, type MethodConfig } from "../methods/index.js";
+import { loadSafetensors } from "../io/safetensors.js";
+import {
+  type CommonConfig,
+  createMethod,
+  type EncoderSpec,
+  type Method,
+  type MethodConfig,
+} from "../methods/index.js";
 import type { EstimatorConfig } from "../mi/index.js";
 import { ESTIMATOR_PRESETS } from "../mi/index.js";
+import type { SchedulerSpec } from "../optim/index.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 /** The config's estimator section as a src/mi estimator. */
 export function estimatorOf(e: ConfigEstimator): EstimatorConfig {
@@ -48,18 +59,35 @@ function encoderOf(config: RunConfig): EncoderSpec {
   }
 }
 
+/** train.scheduler as the optimiser layer's schedule (stepped once per epoch). */
+export function schedulerOf(t: RunConfig["train"]): SchedulerSpec {
+  switch (t.scheduler) {
+    case "none":
+      return { name: "none" };
+    case "step":
+      return { name: "step", stepSize: t.step_size, gamma: t.gamma };
+    case "cosine":
+      return { name: "cosine", tMax: t.epochs, etaMin: t.min_lr };
+  }
+}
+
 export function buildMethod(
   config: RunConfig,
   tasks: TaskInfo[],
   name: MethodName = config.method.name,
 ): Method {
   const m = config.method;
-  const common = {
+  const t = config.train;
+  const common: CommonConfig = {
     tasks: tasks.map((t) => ({ name: t.name, numClasses: Math.max(2, t.numClasses) })),
     encoder: encoderOf(config),
     partSize: config.model.feature_dim,
-    lr: config.train.lr,
-    weightDecay: config.train.weight_decay,
+    head: { dropout: config.model.dropout },
+    lr: t.lr,
+    weightDecay: t.weight_decay,
+    optimizer: { name: t.optimizer, momentum: t.momentum, nesterov: t.nesterov },
+    scheduler: schedulerOf(t),
+    gradClip: t.grad_clip,
   };
   const mi = {
     lambda: m.lambda,
@@ -111,6 +139,41 @@ export function buildMethod(
       break;
   }
   return createMethod(cfg);
+}
+
+/**
+ * Initialises a method's encoder from a .safetensors file (model.pretrained): a mimmx checkpoint
+ * (its "model.model.encoder." tensors), a saved PartitionedModel ("model.encoder." or "encoder.")
+ * or a bare encoder state dict. Every tensor of the encoder must be there with its shape; heads
+ * and critics keep their fresh initialisation. Returns the prefix the weights were found under.
+ */
+export function initEncoderFrom(method: Method, path: string): string {
+  if (!existsSync(path)) throw new Error(`model.pretrained: no such file: ${path}`);
+  let file: Map<string, Tensor>;
+  try {
+    file = loadSafetensors(path).tensors;
+  } catch (e) {
+    throw new Error(`model.pretrained: ${path} is not a readable .safetensors file: ${(e as Error).message}`);
+  }
+  const encoder = method.model.encoder;
+  const own = [...encoder.stateDict().keys()];
+  try {
+    for (const prefix of ["model.model.encoder.", "model.encoder.", "encoder.", ""]) {
+      if (!own.every((k) => file.has(prefix + k))) continue;
+      try {
+        encoder.loadStateDict(new Map(own.map((k) => [k, file.get(prefix + k) as Tensor])));
+      } catch (e) {
+        throw new Error(`model.pretrained: ${path}: ${(e as Error).message}`);
+      }
+      return prefix;
+    }
+    const sample = [...file.keys()].slice(0, 5).join(", ");
+    throw new Error(
+      `model.pretrained: ${path} holds no complete set of weights for this encoder (${own.length} tensors such as ${own.slice(0, 3).join(", ")}, under "model.model.encoder.", "model.encoder.", "encoder." or no prefix); the file has ${file.size} tensors such as ${sample}`,
+    );
+  } finally {
+    for (const v of file.values()) v.dispose();
+  }
 }
 
 /** Display names for reports. */

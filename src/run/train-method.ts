@@ -4,10 +4,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "../cli/config.js";
 import { Progress, type ProgressMode } from "../cli/progress.js";
+import { Compose, type TransformSpec } from "../data/transforms/compose.js";
 import type { InMemoryDataset } from "../data/types.js";
 import { evaluateOutputs, infer } from "../eval/driver.js";
+import type { TaskNames } from "../methods/batch.js";
 import type { Method } from "../methods/method.js";
-import { arraySource, type Criterion, type TrainResult, train } from "../train/index.js";
+import { arraySource, type BatchSource, type Criterion, type TrainResult, train } from "../train/index.js";
 
 export interface TrainMethodOptions {
   config: RunConfig;
@@ -56,6 +58,36 @@ function validate(method: Method, ds: InMemoryDataset, config: RunConfig): Recor
   return res;
 }
 
+/**
+ * The augmentations of data.transforms as the data layer's transforms, in torchvision's usual
+ * order (crop, flip, rotation, intensity); empty when none is on. Items are [C, H, W] or [C, D, H, W].
+ */
+export function augmentationSpecs(t: RunConfig["data"]["transforms"], spatialDims: number): TransformSpec[] {
+  const specs: TransformSpec[] = [];
+  if (t.crop_padding > 0) specs.push({ type: "randomCrop", padding: t.crop_padding });
+  if (t.hflip) specs.push({ type: "randomFlip", axes: [spatialDims - 1], p: 0.5 });
+  if (t.rotate_deg > 0) specs.push({ type: "randomRotate", maxDegrees: t.rotate_deg });
+  if (t.intensity_jitter > 0)
+    specs.push({
+      type: "intensityJitter",
+      brightness: t.intensity_jitter,
+      contrast: t.intensity_jitter,
+      gamma: 0,
+    });
+  return specs;
+}
+
+/** The shuffled, augmented training batches of a run (evaluation reads its splits directly). */
+export function trainBatches(config: RunConfig, trainSet: InMemoryDataset, tasks: TaskNames): BatchSource {
+  const specs = augmentationSpecs(config.data.transforms, trainSet.itemShape.length - 1);
+  return arraySource(trainSet, {
+    batchSize: config.train.batch_size,
+    tasks,
+    seed: config.seed,
+    augment: specs.length > 0 ? new Compose(specs) : undefined,
+  });
+}
+
 export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
   const { config, method } = o;
   const tasks = {
@@ -73,7 +105,7 @@ export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
   const criterion = config.train.select_by === "last" ? undefined : CRITERIA[config.train.select_by];
   const result = await train({
     method,
-    data: arraySource(o.trainSet, { batchSize: bs, tasks, seed: config.seed }),
+    data: trainBatches(config, o.trainSet, tasks),
     epochs: config.train.epochs,
     seed: config.seed,
     outDir: o.dir,

@@ -24,6 +24,25 @@ export interface ArraySourceOptions {
   shuffle?: boolean;
   /** drop a last batch smaller than batchSize (default true: BatchNorm and MI need full batches) */
   dropLast?: boolean;
+  /**
+   * Random augmentation of each item (training data only), e.g. the data layer's Compose. Its
+   * seed is a function of (seed, epoch, row), so an epoch's batches are the same every time they
+   * are asked for (resume) and the dataset itself is never changed.
+   */
+  augment?: Augmentation;
+}
+
+/** A per-item transform drawn from a seed, such as src/data/transforms' Compose. */
+export interface Augmentation {
+  apply(img: { data: Float32Array; shape: number[] }, seed: number): { data: Float32Array; shape: number[] };
+}
+
+/** Salt of the augmentation seeds, so they differ from the data-order seeds of the same epoch. */
+const AUGMENT_SALT = 0xa06e;
+
+/** The seed of row `row`'s augmentation in `epoch`. */
+export function augmentSeed(seed: number, epoch: number, row: number): number {
+  return hashSeed(seed, epoch, row, AUGMENT_SALT);
 }
 
 /** Shuffled mini-batches of an in-memory split; the order of epoch e is permutation(hashSeed(seed, e)). */
@@ -38,7 +57,12 @@ export function arraySource(ds: ArrayDataset, o: ArraySourceOptions): BatchSourc
     for (let start = 0; start < ds.length; start += o.batchSize) {
       const idx = order.subarray(start, Math.min(ds.length, start + o.batchSize));
       if (dropLast && idx.length < o.batchSize) break;
-      yield () => toBatch(gatherBatch(ds, idx, itemSize), o.tasks);
+      yield () => {
+        const b = gatherBatch(ds, idx, itemSize);
+        if (o.augment)
+          augmentBatch(b, ds.itemShape, o.augment, (row) => augmentSeed(o.seed ?? 0, epoch, row));
+        return toBatch(b, o.tasks);
+      };
     }
   };
 }
@@ -52,6 +76,24 @@ export function gatherBatch(ds: ArrayDataset, idx: Int32Array, itemSize: number)
   const labels: Record<string, Int32Array> = {};
   for (const [name, col] of Object.entries(ds.labels)) labels[name] = Int32Array.from(idx, (r) => col[r]);
   return { images, shape: [idx.length, ...ds.itemShape], labels, indices: Int32Array.from(idx) };
+}
+
+/** Replaces every item of a gathered batch by its augmented version (same shape), in place. */
+function augmentBatch(
+  b: DataBatch,
+  itemShape: number[],
+  augment: Augmentation,
+  seedOf: (row: number) => number,
+): void {
+  const size = itemShape.reduce((a, c) => a * c, 1);
+  const rows = b.indices;
+  for (let i = 0; i < rows.length; i++) {
+    const item = { data: b.images.slice(i * size, (i + 1) * size), shape: itemShape.slice() };
+    const out = augment.apply(item, seedOf(rows[i]));
+    if (out.data.length !== size)
+      throw new Error(`augmentation changed the item shape [${itemShape}] to [${out.shape}]`);
+    b.images.set(out.data, i * size);
+  }
 }
 
 /** Adapts any per-epoch iterable of data-layer batches (e.g. the data layer's loader). */

@@ -4,7 +4,9 @@ export { hashSeed, permutation, Rng } from "../util/random.js";
 export {
   type ArrayDataset,
   type ArraySourceOptions,
+  type Augmentation,
   arraySource,
+  augmentSeed,
   type BatchSource,
   dataBatchSource,
   gatherBatch,

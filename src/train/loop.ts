@@ -1,15 +1,18 @@
 // The training loop shared by every method:
 //   for epoch: for batch: [abort? -> save, stop] seed torch from (seed, step); method.update inside
 //   tidy; NaN/Inf -> stop naming the term (the last good checkpoint stays); log; then evaluate,
-//   keep the best checkpoint, early-stop, save the "last" checkpoint.
-// Resume loads the "last" checkpoint (weights, optimisers, method state, position) and, because data
-// order and torch seeds are functions of (seed, epoch, step), continues exactly as if never stopped.
+//   step the method's learning-rate schedules, keep the best checkpoint, early-stop, save the "last"
+//   checkpoint.
+// Resume loads the "last" checkpoint (weights, optimisers, schedules, method state, position) and,
+// because data order and torch seeds are functions of (seed, epoch, step), continues exactly as if
+// never stopped.
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { NonFiniteError } from "../mi/guard.js";
+import type { SchedulerStateDict } from "../optim/scheduler.js";
 import { manualSeed } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
 import { hashSeed } from "../util/random.js";
@@ -86,6 +89,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (metricsPath) appendFileSync(metricsPath, `${JSON.stringify(rec)}\n`);
   };
 
+  // Stepped once per finished epoch (PyTorch's scheduler.step() after the epoch's optimizer steps).
+  const schedulers = o.method.schedulers ?? {};
   let pos: Position = { epoch: 0, stepInEpoch: 0, globalStep: 0, best: null, sinceBest: 0, history: [] };
   if (o.resumeFrom) {
     const state = loadCheckpoint(o.resumeFrom, {
@@ -94,6 +99,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     });
     pos = state.position as Position;
     o.method.setState(state.method as Record<string, unknown>);
+    const saved = (state.schedulers ?? {}) as Record<string, SchedulerStateDict>;
+    for (const [name, s] of Object.entries(schedulers)) {
+      // A checkpoint without the schedule's state (saved before one was configured): one step per
+      // finished epoch is where it would be.
+      s.loadStateDict(saved[name] ?? { lastEpoch: pos.epoch });
+    }
     log({
       type: "resume",
       from: o.resumeFrom,
@@ -107,7 +118,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     saveCheckpoint(path, {
       model: o.method.stateModule,
       optimizers: o.method.optimizers,
-      state: { position: pos, method: o.method.getState(), seed, methodName: o.method.name },
+      state: {
+        position: pos,
+        method: o.method.getState(),
+        seed,
+        methodName: o.method.name,
+        schedulers: Object.fromEntries(Object.entries(schedulers).map(([k, s]) => [k, s.stateDict()])),
+      },
     });
   };
   const result = (status: TrainResult["status"], extra: Partial<TrainResult> = {}): TrainResult => ({
@@ -141,6 +158,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
       // The torch random state of each step depends only on (seed, globalStep).
       manualSeed(hashSeed(seed, pos.globalStep));
+      for (const opt of Object.values(o.method.optimizers)) opt.lastGradNorm = null;
       let losses: Record<string, number>;
       try {
         losses = tidy(() => o.method.update(makeBatch()));
@@ -159,6 +177,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         }
         throw e;
       }
+      // The gradient norm of optimizers that clip it (before clipping, as clip_grad_norm_ returns it).
+      for (const [name, opt] of Object.entries(o.method.optimizers))
+        if (opt.maxGradNorm > 0 && opt.lastGradNorm !== null) losses[`grad_norm/${name}`] = opt.lastGradNorm;
       const event = { epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, losses };
       if (pos.globalStep % (o.logEvery ?? 1) === 0)
         log({ type: "step", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, ...losses });
@@ -168,7 +189,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
 
     const metrics = o.evaluate ? await o.evaluate(o.method, pos.epoch) : {};
-    const record = { epoch: pos.epoch, seconds: (performance.now() - epochStart) / 1000, ...metrics };
+    // The learning rate this epoch trained with (first parameter group), then the schedule's step.
+    const lrs: Record<string, number> = {};
+    for (const [name, s] of Object.entries(schedulers)) {
+      lrs[`lr/${name}`] = s.currentLrs()[0];
+      s.step();
+    }
+    const record = { epoch: pos.epoch, seconds: (performance.now() - epochStart) / 1000, ...lrs, ...metrics };
     pos.history.push(record);
     log({ type: "epoch", ...record });
     let improved = false;

@@ -49,7 +49,7 @@ describe("config: valid files", () => {
   });
   it("accepts shorthands: scalar image size, task as a column name, early_stopping as a number", () => {
     const c = parseConfig(
-      "name: cx\ndata:\n  source: chexpert\n  root: /data/chexpert\n  task: Pleural Effusion\n  image_size: 128\n  spurions:\n    - {name: sex, kind: metadata, column: Sex, positive: [Male]}\ntrain: {early_stopping: 5}\n",
+      "name: cx\ndata:\n  source: chexpert\n  root: /data/chexpert\n  task: Pleural Effusion\n  image_size: 128\n  spurions:\n    - {name: sex, kind: metadata, column: Sex, positive: [Male]}\ntrain: {early_stopping: 5}\nmodel: {encoder: resnet18}\n",
     );
     assert.deepEqual(c.data.task, { column: "Pleural Effusion" });
     assert.deepEqual(c.data.image_size, [128, 128]);
@@ -57,7 +57,7 @@ describe("config: valid files", () => {
   });
   it("uses source-dependent defaults and fixes the published critic", () => {
     const c = parseConfig(
-      "name: m\ndata: {source: mri, root: /d, task: {column: age, threshold: 60}, spurions: [{name: site, kind: metadata, column: site}]}\nmodel: {encoder: cnn3d}\nmethod: {estimator: {critic: published}}\n",
+      "name: m\ndata: {source: mri, root: /d, csv: subjects.csv, task: {column: age, threshold: 60}, spurions: [{name: site, kind: metadata, column: site}]}\nmodel: {encoder: cnn3d}\nmethod: {estimator: {critic: published}}\n",
     );
     assert.deepEqual(c.data.image_size, [96, 96, 96]);
     assert.equal(c.method.estimator.hidden, 400);

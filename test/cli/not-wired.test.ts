@@ -1,28 +1,101 @@
-// Settings the schema accepts but `mimmx train` does not apply yet must say so, not pass silently.
+// Settings that used to be accepted but not applied (optimizer, scheduler, grad_clip, dropout,
+// augmentation) are applied now and give no warning; those that cannot be honoured (pretrained: true,
+// device: cuda) are clear errors, not silent fallbacks.
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { parseConfigWithWarnings } from "../../src/cli/config.js";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { ConfigError, parseConfig, parseConfigWithWarnings } from "../../src/cli/config.js";
+import { checkDevice, runExperiment } from "../../src/run/experiment.js";
+import { cudaIsAvailable } from "../../src/tensor/runtime.js";
 
 const DATA =
   "data:\n  source: fashion-confounded\n  spurions:\n    - { name: marker, kind: patch, ratio: 0.9 }\n";
 
-test("a scheduler or augmentation that is not applied yet gives a warning naming the key", () => {
-  const text = `name: t\ntrain:\n  scheduler: cosine\n${DATA}  transforms:\n    hflip: true\n`;
-  const { warnings } = parseConfigWithWarnings(text, "t.yaml");
-  assert.ok(
-    warnings.some((w) => w.includes("train.scheduler") && w.includes("not applied")),
-    warnings.join("\n"),
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function errorOf(text: string): string {
+  try {
+    parseConfig(text, "t.yaml");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.message;
+  }
+  assert.fail("no error");
+}
+
+test("optimizer, scheduler, grad_clip, dropout and augmentation are applied: no 'not applied' warning", () => {
+  const text = `name: t
+train:
+  optimizer: sgd
+  momentum: 0.8
+  nesterov: true
+  scheduler: step
+  step_size: 3
+  gamma: 0.5
+  grad_clip: 1.0
+model:
+  dropout: 0.2
+${DATA}  transforms: { hflip: true, rotate_deg: 10, crop_padding: 2, intensity_jitter: 0.1 }
+`;
+  const { config, warnings } = parseConfigWithWarnings(text, "t.yaml");
+  assert.deepEqual(warnings, []);
+  assert.equal(config.train.optimizer, "sgd");
+  assert.equal(config.train.nesterov, true);
+  assert.equal(config.model.dropout, 0.2);
+});
+
+test("optimiser keys: AdamW decays by 1e-2 unless told; keys of another optimiser or schedule warn", () => {
+  assert.equal(parseConfig(`name: t\ntrain: {optimizer: adamw}\n${DATA}`).train.weight_decay, 0.01);
+  assert.equal(
+    parseConfig(`name: t\ntrain: {optimizer: adamw, weight_decay: 0}\n${DATA}`).train.weight_decay,
+    0,
   );
-  assert.ok(
-    warnings.some((w) => w.includes("data.transforms.hflip")),
-    warnings.join("\n"),
+  assert.equal(parseConfig(`name: t\n${DATA}`).train.weight_decay, 0);
+  const { warnings } = parseConfigWithWarnings(
+    `name: t\ntrain: {optimizer: adam, momentum: 0.5, gamma: 0.5, min_lr: 0.001}\n${DATA}`,
+    "t.yaml",
+  );
+  assert.ok(warnings.some((w) => w.startsWith("train.momentum") && w.includes('optimizer "sgd"')));
+  assert.ok(warnings.some((w) => w.startsWith("train.gamma") && w.includes('scheduler "step"')));
+  assert.ok(warnings.some((w) => w.startsWith("train.min_lr") && w.includes('scheduler "cosine"')));
+  assert.match(
+    errorOf(`name: t\ntrain: {optimizer: sgd, momentum: 0, nesterov: true}\n${DATA}`),
+    /train\.nesterov.*momentum > 0/,
   );
 });
 
-test("the defaults give no such warning", () => {
-  const { warnings } = parseConfigWithWarnings(`name: t\n${DATA}`, "t.yaml");
-  assert.deepEqual(
-    warnings.filter((w) => w.includes("not applied")),
-    [],
+test("model.pretrained: true is an error that says what to give; a path is kept", () => {
+  const msg = errorOf(`name: t\nmodel: {pretrained: true}\n${DATA}`);
+  assert.match(msg, /model\.pretrained \(line 2\): no pretrained weights are bundled or downloaded/);
+  assert.match(msg, /\.safetensors/);
+  const c = parseConfig(`name: t\nmodel: {pretrained: runs/a/methods/erm/last.safetensors}\n${DATA}`);
+  assert.equal(c.model.pretrained, "runs/a/methods/erm/last.safetensors");
+  assert.equal(parseConfig(`name: t\n${DATA}`).model.pretrained, false);
+  assert.match(
+    errorOf(`name: t\nmodel: {pretrained: 3}\n${DATA}`),
+    /model\.pretrained.*expected false or the path/,
   );
+});
+
+test("train.device: cuda is refused with the reason, before a run folder is written", async () => {
+  const c = parseConfig(`name: t\ntrain: {device: cuda}\n${DATA}`);
+  assert.throws(
+    () => checkDevice(c, () => false),
+    /train\.device: "cuda" is not available: the libtorch .* Set train\.device: cpu/,
+  );
+  assert.throws(() => checkDevice(c, () => true), /mimmx trains on the CPU only.*Set train\.device: cpu/);
+  checkDevice(parseConfig(`name: t\n${DATA}`), () => false);
+  const parent = mkdtempSync(join(tmpdir(), "mimmx-dev-"));
+  dirs.push(parent);
+  const dir = join(parent, "run");
+  await assert.rejects(
+    runExperiment(c, { outDir: dir, quiet: true, log: () => {} }),
+    cudaIsAvailable() ? /CPU only/ : /not available/,
+  );
+  assert.equal(existsSync(dir), false);
 });

@@ -6,7 +6,7 @@ import { Rng } from "../../util/random.js";
 import type { ImageArray } from "../types.js";
 import { affineMatrix, resizeBilinear, resizeTrilinear, warpAffine2d } from "./geometry.js";
 import { clahe, intensityJitter, minMax, normalizeFixed, percentileClip, zscore } from "./intensity.js";
-import { cropOrPad, extractSlice, flip, padToSquare, toChannels } from "./spatial.js";
+import { cropOrPad, extractSlice, flip, padToSquare, toChannels, translate } from "./spatial.js";
 
 export type TransformSpec =
   /** Bilinear (2D) / trilinear (3D) resize of the spatial axes to `size`. */
@@ -24,8 +24,16 @@ export type TransformSpec =
   // --- augmentation (random) ---
   /** Flips each listed spatial axis independently with probability p. */
   | { type: "randomFlip"; axes: number[]; p?: number }
-  /** Rotation by a uniform angle in [-maxDegrees, maxDegrees] (2D). */
+  /**
+   * Rotation by a uniform angle in [-maxDegrees, maxDegrees]; 2D, or in the H-W plane of every
+   * slice of a volume (one angle per volume).
+   */
   | { type: "randomRotate"; maxDegrees: number; p?: number }
+  /**
+   * torchvision's RandomCrop(size, padding): pad every spatial side by `padding` (with `fill`), then
+   * crop the original size back at a uniformly random offset (2D or 3D).
+   */
+  | { type: "randomCrop"; padding: number; fill?: number }
   /** Random rotation, isotropic scale and translation (fraction of size) in one resampling (2D). */
   | {
       type: "randomAffine";
@@ -87,7 +95,18 @@ export function applyTransform(img: ImageArray, t: TransformSpec, rng: Rng): Ima
       // Draw the angle even when p skips it, so one transform's p does not shift later draws.
       const apply = rng.next() < (t.p ?? 1);
       const a = rng.uniform(-t.maxDegrees, t.maxDegrees);
-      return apply ? warpAffine2d(img, affineMatrix(a), 0) : img;
+      if (!apply) return img;
+      if (img.shape.length === 3) return warpAffine2d(img, affineMatrix(a), 0);
+      // A volume [C, D, H, W]: the same in-plane rotation for each of its C*D slices.
+      const [h, w] = img.shape.slice(-2);
+      const planes = img.data.length / (h * w);
+      const out = warpAffine2d({ data: img.data, shape: [planes, h, w] }, affineMatrix(a), 0);
+      return { data: out.data, shape: img.shape.slice(), spacing: img.spacing?.slice() };
+    }
+    case "randomCrop": {
+      const sp = spatialSize(img);
+      const shift = sp.map(() => rng.int(2 * t.padding + 1) - t.padding);
+      return t.padding > 0 ? translate(img, shift, t.fill ?? 0) : img;
     }
     case "randomAffine": {
       const apply = rng.next() < (t.p ?? 1);

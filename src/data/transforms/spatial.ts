@@ -70,6 +70,45 @@ export function cropOrPad(img: ImageArray, size: readonly number[], fill = 0): I
   return { data: out, shape: [c, ...size], spacing: img.spacing?.slice() };
 }
 
+/**
+ * Shifts the content by `shift[a]` voxels along each spatial axis a, keeping the shape
+ * (out[x] = in[x - shift], `fill` where that falls outside): a padded random crop is a translation
+ * by the pad minus the crop offset.
+ */
+export function translate(img: ImageArray, shift: readonly number[], fill = 0): ImageArray {
+  const sp = img.shape.slice(1);
+  if (sp.length !== shift.length)
+    throw new Error(`translate: image has ${sp.length} spatial axes, shift has ${shift.length}`);
+  const c = img.shape[0];
+  const last = sp.length - 1;
+  const w = sp[last];
+  const rows = img.data.length / w; // every (channel, leading coordinates) row
+  const out = new Float32Array(img.data.length).fill(fill);
+  const dx = shift[last];
+  const x0 = Math.max(0, dx);
+  const x1 = Math.min(w, w + dx);
+  const lead = sp.slice(0, last);
+  const coord = new Array<number>(lead.length).fill(0);
+  for (let r = 0; r < rows; r++) {
+    // r = ((ch * sp0 + i0) * sp1 + i1) ...: decode the leading coordinates, last fastest.
+    let rem = r;
+    for (let a = lead.length - 1; a >= 0; a--) {
+      coord[a] = rem % lead[a];
+      rem = Math.floor(rem / lead[a]);
+    }
+    let src = rem; // the channel
+    let ok = rem < c;
+    for (let a = 0; a < lead.length && ok; a++) {
+      const s = coord[a] - shift[a];
+      if (s < 0 || s >= lead[a]) ok = false;
+      src = src * lead[a] + s;
+    }
+    if (!ok || x1 <= x0) continue;
+    out.set(img.data.subarray(src * w + x0 - dx, src * w + x1 - dx), r * w + x0);
+  }
+  return { data: out, shape: img.shape.slice(), spacing: img.spacing?.slice() };
+}
+
 /** Flips along the given spatial axes (0 = first spatial axis). */
 export function flip(img: ImageArray, axes: readonly number[]): ImageArray {
   const shape = img.shape;
