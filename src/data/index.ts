@@ -13,8 +13,15 @@ export { FASHION_CLASSES, loadFashionMnist } from "./io/fashion-mnist.js";
 export { decodeImage, type ReadOptions, readImage, sniffFormat } from "./io/read.js";
 export { DataLoader, type LoaderOptions, type LoaderSummary, materialize } from "./loader.js";
 export type { FileDataset, FileItem, PipelineSpec } from "./pipeline.js";
-export { type BrainMriOptions, brainMri } from "./sources/brain-mri.js";
-export { CHEXPERT_COLUMNS, type ChexpertOptions, chexpert } from "./sources/chexpert.js";
+export { type BrainLayout, type BrainMriOptions, brainMri } from "./sources/brain-mri.js";
+export {
+  CHEXPERT_COLUMNS,
+  CHEXPERT_OBSERVATIONS,
+  type ChexpertOptions,
+  type ChexpertSpurion,
+  chexpert,
+  chexpertTransforms,
+} from "./sources/chexpert.js";
 export { fashionMnistDataset } from "./sources/fashion-mnist.js";
 export type { LabelSpec, MissingPolicy } from "./sources/labels.js";
 export { fromManifest, poolOf, type SourceResult, subsetFileDataset } from "./sources/manifest.js";

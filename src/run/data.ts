@@ -1,16 +1,24 @@
 // Config -> in-memory splits. Every source ends in the same shape (PreparedData): the four splits
 // of the evaluation protocol (plus the uncorrelated oracle training split where the source has one),
 // label columns named after the config's tasks, and the group-count tables of every split.
-import type { DataConfig, RunConfig, SpurionConfig } from "../cli/config.js";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import type { DataConfig, MriConfig, RunConfig, SpurionConfig } from "../cli/config.js";
 import {
   applySpurions,
+  type BrainLayout,
+  type BrainMriOptions,
+  brainMri,
+  type ChexpertOptions,
+  type ChexpertSpurion,
   type ConfoundedSplit,
   chexpert,
+  chexpertTransforms,
   type FileDataset,
   fashionConfounded,
   fromManifest,
   type InMemoryDataset,
   type LabelSpec,
+  type MissingPolicy,
   makeConfoundedSplits,
   materialize,
   poolOf,
@@ -148,30 +156,90 @@ function imageTransforms(d: DataConfig): TransformSpec[] {
   return t;
 }
 
+/** data.missing_labels as the data layer's policy for a blank label cell. */
+function missingPolicy(d: DataConfig): MissingPolicy {
+  return d.missing_labels === "drop" ? "skip" : d.missing_labels === "fail" ? "fail" : { fill: 0 };
+}
+
+/** Source "chexpert": the published CSV layout (columns validated by the config schema). */
+function loadChexpert(config: RunConfig): SourceResult {
+  const d = config.data;
+  const task = d.task as NonNullable<DataConfig["task"]>;
+  const metadata = d.spurions.filter((s) => s.kind === "metadata");
+  const age = metadata.find((s) => s.column === "Age");
+  const size = d.image_size[0];
+  return chexpert({
+    root: d.root as string,
+    csv: d.csv,
+    primary: task.column as ChexpertOptions["primary"],
+    spurions: metadata.map((s) => (s.column === "Age" ? "age" : s.column)) as ChexpertSpurion[],
+    ageBins: age?.threshold !== undefined ? [age.threshold] : undefined,
+    uncertainty: d.uncertain_labels === "drop" ? "ignore" : d.uncertain_labels,
+    blank: missingPolicy(d),
+    frontalOnly: d.chexpert.frontal_only,
+    size,
+    transforms: [
+      ...chexpertTransforms(size),
+      ...(d.transforms.normalize ? [{ type: "zscore" } as const] : []),
+    ],
+    onError: d.on_unreadable === "fail" ? "fatal" : "skip",
+  });
+}
+
+/** Source "mri": brain-MRI cohorts (NIfTI + metadata CSV), whole volumes or slices. */
+function loadMri(config: RunConfig): SourceResult {
+  const d = config.data;
+  const m = d.mri;
+  const root = d.root as string;
+  const task = d.task as NonNullable<DataConfig["task"]>;
+  const metadata = d.spurions.filter((s) => s.kind === "metadata");
+  const labels = [task, ...metadata];
+  const age = labels.find((l) => l.column === "age");
+  const under = (base: string, p: string) => (isAbsolute(p) ? p : join(base, p));
+  const cohorts: MriConfig["cohorts"] =
+    m.cohorts.length > 0 ? m.cohorts : [{ name: basename(resolve(root)) || "mri", csv: d.csv as string }];
+  const layout: BrainLayout =
+    d.image_size.length === 3
+      ? {
+          kind: "3d",
+          shape: d.image_size as [number, number, number],
+          method: m.resize === "crop_or_pad" ? "cropOrPad" : "resample",
+        }
+      : { kind: "2d", axis: m.slice_axis, fractions: m.slices, size: d.image_size as [number, number] };
+  return brainMri({
+    cohorts: cohorts.map((c) => {
+      const croot = c.root ? under(root, c.root) : root;
+      return {
+        name: c.name,
+        csv: under(croot, c.csv),
+        root: croot,
+        pathColumn: c.path_column ?? m.path_column,
+        ageColumn: c.age_column ?? m.age_column,
+        sexColumn: c.sex_column ?? m.sex_column,
+        siteColumn: c.site_column ?? m.site_column,
+      };
+    }),
+    primary: task.column as BrainMriOptions["primary"],
+    spurions: metadata.map((s) => s.column) as BrainMriOptions["primary"][],
+    ageBins: age?.threshold !== undefined ? [age.threshold] : undefined,
+    layout,
+    normalize: d.transforms.normalize ? "zscore" : "none",
+    missing: missingPolicy(d),
+    onError: d.on_unreadable === "fail" ? "fatal" : "skip",
+  });
+}
+
 function loadSource(config: RunConfig): SourceResult {
   const d = config.data;
+  if (d.source === "chexpert") return loadChexpert(config);
+  if (d.source === "mri") return loadMri(config);
   const root = d.root as string;
   const task = d.task as NonNullable<DataConfig["task"]>;
   const metadata = d.spurions.filter((s) => s.kind === "metadata");
   const onError = d.on_unreadable === "fail" ? "fatal" : "skip";
   const channels = config.model.in_channels;
   const itemShape = [channels, ...d.image_size];
-  if (d.source === "chexpert" && !task.positive && task.threshold === undefined) {
-    return chexpert({
-      root,
-      csv: d.csv,
-      primary: task.column as Parameters<typeof chexpert>[0]["primary"],
-      spurions: metadata.map((s) => (s.column === "Age" ? "age" : s.column)) as never,
-      ageBins:
-        metadata.find((s) => s.column === "Age")?.threshold !== undefined
-          ? [metadata.find((s) => s.column === "Age")?.threshold as number]
-          : undefined,
-      uncertainty: d.uncertain_labels === "drop" ? "ignore" : d.uncertain_labels,
-      size: d.image_size[0],
-      onError,
-    });
-  }
-  const csvPath = d.csv ?? (d.source === "chexpert" ? "CheXpert-v1.0-small/train.csv" : "manifest.csv");
+  const csvPath = d.csv ?? "manifest.csv";
   const table = Table.read(csvPath.startsWith("/") ? csvPath : `${root}/${csvPath}`);
   const pathColumn = ["path", "Path", "image", "file", "filename"].find((c) => table.columns.includes(c));
   if (!pathColumn)

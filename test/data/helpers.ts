@@ -56,3 +56,32 @@ export function writeFile(dir: string, name: string, data: Buffer | string): str
   writeFileSync(p, data);
   return p;
 }
+
+/**
+ * A single-file NIfTI-1 volume (little endian, float32, x fastest), no orientation codes: the
+ * smallest .nii a scanner pipeline could write. `voxels` is [z][y][x] flattened (length nx*ny*nz).
+ */
+export function niftiFloat32(
+  nx: number,
+  ny: number,
+  nz: number,
+  voxels: ArrayLike<number>,
+  spacing: [number, number, number] = [1, 1, 1],
+): Buffer {
+  if (voxels.length !== nx * ny * nz)
+    throw new Error(`niftiFloat32: ${voxels.length} voxels for ${nx}x${ny}x${nz}`);
+  const header = Buffer.alloc(352); // 348-byte header + 4-byte extension flag (no extensions)
+  header.writeInt32LE(348, 0);
+  [3, nx, ny, nz, 1, 1, 1, 1].forEach((d, i) => {
+    header.writeInt16LE(d, 40 + 2 * i);
+  });
+  header.writeInt16LE(16, 70); // datatype float32
+  header.writeInt16LE(32, 72); // bitpix
+  [1, ...spacing, 1, 1, 1, 1].forEach((p, i) => {
+    header.writeFloatLE(p, 76 + 4 * i);
+  });
+  header.writeFloatLE(352, 108); // vox_offset
+  header.writeFloatLE(1, 112); // scl_slope
+  header.write("n+1\0", 344, "latin1");
+  return Buffer.concat([header, Buffer.from(Float32Array.from(voxels).buffer)]);
+}
