@@ -18,7 +18,7 @@
 // term gives the MI gradient on f and W; s follows from the norms on W, and a single
 // f.backward(g_class + lambda w_MI s g_MI) finishes the encoder. Heads and critics are each
 // differentiated once.
-import type { EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
+import type { CriticObjective, EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
 import { assertAllFinite } from "../mi/guard.js";
 import { buildPairEstimators, type PairEstimatorSet } from "../mi/pair-estimators.js";
 import { miPairs, type PairSet, type PartPair } from "../mi/pair-sets.js";
@@ -32,6 +32,7 @@ import { type Batch, taskLabels } from "./batch.js";
 import { globalNorm, setRequiresGrad } from "./grad-utils.js";
 import { type GradNormState, GradNormWeights } from "./gradnorm.js";
 import { BaseMethod, type CommonConfig, ce } from "./method.js";
+import { balancedLogWeights } from "./pair-weights.js";
 
 export interface MimmxConfig extends CommonConfig {
   /** weight of the MI penalty (default 1) */
@@ -92,6 +93,23 @@ export interface MimmxConfig extends CommonConfig {
    * the trunk. Both spurionGrad and miGrad apply with scalingScope "lastLayer" only.
    */
   miGrad?: "trunk" | "lastLayer";
+  /**
+   * what the critics see of each spurion (our design): "part" (default, METHOD.md) the part f_zi
+   * itself; "probs": its head's class probabilities softmax(h_zi(f_zi)), detached. A part is a
+   * projection of the shared trunk and carries much besides z_i, so I(f_y; f_zi) is dominated by
+   * that shared nuisance; the head's output keeps what f_zi says about z_i only, so the penalty
+   * estimates I(f_y; z_i as the model sees it) and all of it lands on f_y. Only the y-z_i pairs are
+   * penalised in this view (z_i-z_j would compare two detached views).
+   */
+  spurionView?: "part" | "probs";
+  /** what critics ascend and the encoder descends: "dv" (published) or "jsd" (see CriticObjective) */
+  objective?: CriticObjective;
+  /**
+   * the distribution the MI terms refer to: "train" (default, METHOD.md) or "balanced" (our design):
+   * every batch reweighted so that the labels of each pair's tasks are independent and uniform, as
+   * in the balanced test (see pair-weights.ts). Needs the stacked (joint, split-first-layer) critics.
+   */
+  miDistribution?: "train" | "balanced";
 }
 
 export class Mimmx extends BaseMethod {
@@ -109,10 +127,19 @@ export class Mimmx extends BaseMethod {
     super(cfg);
     const names = cfg.tasks.map((t) => t.name);
     const allPairs = miPairs(cfg.tasks.length, cfg.pairs ?? "all", names);
-    this.pairs = (cfg.penalise ?? "all") === "y" ? allPairs.filter((p) => p.a.includes(0)) : allPairs;
+    const probsView = (cfg.spurionView ?? "part") === "probs";
+    this.pairs =
+      (cfg.penalise ?? "all") === "y" || probsView ? allPairs.filter((p) => p.a.includes(0)) : allPairs;
+    // Width of what the critics see of each part: f_y always; spurions as parts or as probabilities.
+    const widths = probsView
+      ? cfg.tasks.map((t, i) => (i === 0 ? cfg.partSize : t.numClasses))
+      : cfg.partSize;
     this.estimators =
       this.pairs.length > 0
-        ? buildPairEstimators(this.pairs, cfg.partSize, cfg.estimator, { conditional: cfg.conditional })
+        ? buildPairEstimators(this.pairs, widths, cfg.estimator, {
+            conditional: cfg.conditional,
+            objective: cfg.objective,
+          })
         : null;
     this.optimizers.model = this.adam();
     if (this.estimators) {
@@ -156,7 +183,7 @@ export class Mimmx extends BaseMethod {
           this.model.train();
           return this.model.forward(batch.x);
         });
-        return this.criticStep(f, batch.y);
+        return this.criticStep(f, batch);
       });
     }
     this.updates++;
@@ -165,7 +192,7 @@ export class Mimmx extends BaseMethod {
       if (this.hasMi && this.encoderSteps % nFE === 0) {
         const sums: Record<string, number> = {};
         for (let i = 0; i < nMI; i++) {
-          for (const [key, v] of Object.entries(this.criticStep(features, batch.y)))
+          for (const [key, v] of Object.entries(this.criticStep(features, batch)))
             sums[key] = (sums[key] ?? 0) + v / nMI;
         }
         Object.assign(logs, sums);
@@ -218,7 +245,11 @@ export class Mimmx extends BaseMethod {
     let miLoss: Tensor | null = null;
     if (this.hasMi) {
       this.estimators!.module.train();
-      const { surrogates, estimates } = this.estimators!.terms(parts, batch.y);
+      const { surrogates, estimates } = this.estimators!.terms(
+        this.criticViews(parts, logits),
+        batch.y,
+        this.pairWeights(batch),
+      );
       this.pairs.forEach((p, i) => {
         logs[`mi/${p.name}`] = estimates[i];
       });
@@ -314,6 +345,25 @@ export class Mimmx extends BaseMethod {
     return { logs, features: f.detach() };
   }
 
+  /** Per-pair log importance weights of the batch (miDistribution "balanced"), else undefined. */
+  private pairWeights(batch: Batch): Tensor | undefined {
+    if ((this.cfg.miDistribution ?? "train") !== "balanced") return undefined;
+    const labels = taskLabels(batch).map((t) => t.dataSync() as ArrayLike<number>);
+    return balancedLogWeights(this.pairs, labels);
+  }
+
+  /**
+   * What the critics see of each part: the parts themselves, or (spurionView "probs") f_y and the
+   * spurion heads' detached class probabilities. `logits`: the heads' outputs when already computed.
+   */
+  private criticViews(parts: Tensor[], logits?: Tensor[]): Tensor[] {
+    if ((this.cfg.spurionView ?? "part") === "part") return parts;
+    return parts.map((p, i) => {
+      if (i === 0) return p;
+      return noGrad(() => (logits ? logits[i] : this.model.heads.head(i, p)).softmax(1));
+    });
+  }
+
   /** The leakage estimate of each spurion from this step's pair estimates (null where not measured). */
   private spurionEstimates(estimates: number[]): (number | null)[] {
     const out: (number | null)[] = new Array(this.tasks.length - 1).fill(null);
@@ -324,13 +374,14 @@ export class Mimmx extends BaseMethod {
   }
 
   /** One critic update: every critic ascends its corrected DV surrogate on detached features. */
-  criticStep(features: Tensor, y: Tensor): Record<string, number> {
+  criticStep(features: Tensor, batch: Batch): Record<string, number> {
     return tidy(() => {
       const est = this.estimators!;
       est.module.train();
       const opt = this.optimizers.critics;
       opt.zeroGrad();
-      const { surrogates, estimates } = est.terms(this.model.split(features.detach()), y);
+      const parts = this.model.split(features.detach());
+      const { surrogates, estimates } = est.terms(this.criticViews(parts), batch.y, this.pairWeights(batch));
       const logs: Record<string, number> = {};
       this.pairs.forEach((p, i) => {
         logs[`critic_mi/${p.name}`] = estimates[i];
@@ -344,7 +395,9 @@ export class Mimmx extends BaseMethod {
   /** DV estimates of every pair on given features, without training anything (audits, eval). */
   estimatePairs(features: Tensor, y?: Tensor): Record<string, number> {
     if (!this.estimators) return {};
-    const values = noGrad(() => this.estimators!.estimates(this.model.split(features.detach()), y));
+    const values = noGrad(() =>
+      this.estimators!.estimates(this.criticViews(this.model.split(features.detach())), y),
+    );
     return Object.fromEntries(this.pairs.map((p, i) => [p.name, values[i]]));
   }
 

@@ -8,6 +8,7 @@
 // gradient: the log term's gradient E[grad exp(T)] / E[exp(T)] with the denominator replaced by the
 // running mean, which removes the mini-batch bias of the plain estimate's gradient.
 // The EMA is held in the log domain, so scores of any size never overflow.
+import * as F from "../nn/functional.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 /** Critic scores of one batch: pos [B] = T(a_i, c_i); neg: 1-d, every valid T(a_i, c_j), j != i. */
@@ -58,4 +59,12 @@ function logAddExp(x: number, y: number): number {
  */
 export function correctedSurrogate(s: PairScores, logEma: number): Tensor {
   return s.pos.mean().sub(logMeanExp(s.neg).sub(logEma).exp());
+}
+
+/**
+ * The Jensen-Shannon surrogate mean(-softplus(-pos)) - mean(softplus(neg)) (Deep InfoMax). Critics
+ * maximise it; its maximiser is the log density ratio, as for DV.
+ */
+export function jsdSurrogate(s: PairScores): Tensor {
+  return F.softplus(s.pos.neg()).mean().neg().sub(F.softplus(s.neg).mean());
 }

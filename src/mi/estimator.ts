@@ -4,7 +4,7 @@
 import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Critic, JointCritic, SeparableCritic } from "./critics.js";
-import { correctedSurrogate, dvEstimate, LogEma, logMeanExp, type PairScores } from "./dv.js";
+import { correctedSurrogate, dvEstimate, jsdSurrogate, LogEma, logMeanExp, type PairScores } from "./dv.js";
 import { assertFinite } from "./guard.js";
 
 export type EstimatorConfig =
@@ -16,6 +16,7 @@ export type EstimatorConfig =
       scoreBound?: number;
       conditional?: boolean;
       emaRate?: number;
+      objective?: CriticObjective;
     }
   | {
       critic: "separable";
@@ -25,7 +26,17 @@ export type EstimatorConfig =
       scale?: number;
       conditional?: boolean;
       emaRate?: number;
+      objective?: CriticObjective;
     };
+
+/**
+ * What the critics ascend and the encoder descends (the reported estimate is always DV):
+ * "dv": MINE's corrected DV surrogate (published); "jsd" (our design): the Jensen-Shannon bound
+ * mean(-softplus(-T_pos)) - mean(softplus(T_neg)) of Deep InfoMax. Its optimal critic is the same
+ * log density ratio, so the DV estimate read off the critic stays valid, while its gradients are
+ * bounded (sigmoids) instead of exp(T) - the exp term is what lets the DV game blow up.
+ */
+export type CriticObjective = "dv" | "jsd";
 
 export const ESTIMATOR_PRESETS = {
   /** MINE as published: 3 x 400 BN-ReLU on every concatenated pair. Exact, very costly. */
@@ -125,7 +136,9 @@ export class MiEstimator {
     const posMean = noGrad(() => s.pos.mean().item());
     const estimate = assertFinite(`mi[${this.name}]`, posMean - lme);
     const logEma = this.ema.update(lme);
-    return { surrogate: correctedSurrogate(s, logEma), estimate };
+    const surrogate =
+      (this.cfg.objective ?? "dv") === "jsd" ? jsdSurrogate(s) : correctedSurrogate(s, logEma);
+    return { surrogate, estimate };
   }
 
   /** The DV estimate without gradients and without touching the EMA (evaluation, audits). */

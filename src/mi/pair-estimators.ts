@@ -10,11 +10,23 @@ import { tensor } from "../tensor/creation.js";
 import { cat, stack } from "../tensor/functions.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { LogEma } from "./dv.js";
-import { type EstimatorConfig, type EstimatorPreset, MiEstimator, resolveEstimator } from "./estimator.js";
+import {
+  type CriticObjective,
+  type EstimatorConfig,
+  type EstimatorPreset,
+  MiEstimator,
+  resolveEstimator,
+} from "./estimator.js";
 import { assertFinite } from "./guard.js";
 import type { PartPair } from "./pair-sets.js";
 import { StackedJointCritic } from "./stacked-critic.js";
-import { stackedDv, stackedLogMeanExp, stackedSurrogate } from "./stacked-dv.js";
+import {
+  stackedDv,
+  stackedJsdSurrogate,
+  stackedLogMeanExp,
+  stackedPosMean,
+  stackedSurrogate,
+} from "./stacked-dv.js";
 
 export interface PairTerms {
   /** corrected surrogate per pair [P] (critics maximise, the encoder minimises) */
@@ -27,10 +39,14 @@ export interface PairEstimatorSet {
   readonly pairs: PartPair[];
   /** every critic parameter, for the critic optimiser and checkpoints */
   readonly module: Module;
-  /** Scores every pair on the parts, folds the batch into the EMAs; NaN/Inf -> NonFiniteError. */
-  terms(parts: Tensor[], condition?: Tensor): PairTerms;
+  /**
+   * Scores every pair on the parts, folds the batch into the EMAs; NaN/Inf -> NonFiniteError.
+   * condition: labels for conditional negatives; logWeights [P, B]: per-pair log importance weights
+   * of the samples (the estimates then refer to the reweighted distribution).
+   */
+  terms(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): PairTerms;
   /** DV estimates without gradient and without touching the EMAs. */
-  estimates(parts: Tensor[], condition?: Tensor): number[];
+  estimates(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): number[];
   emaState(): (number | null)[];
   setEmaState(s: (number | null)[]): void;
 }
@@ -45,16 +61,24 @@ export function gatherParts(parts: Tensor[], idx: number[]): Tensor {
       );
 }
 
+/** Width of each part: one number for all parts, or one per part index. */
+export type PartWidths = number | number[];
+
+/** Width of the concatenation of the given parts. */
+export function gatheredWidth(widths: PartWidths, idx: number[]): number {
+  return idx.reduce((acc, i) => acc + (typeof widths === "number" ? widths : widths[i]), 0);
+}
+
 export class StackedPairEstimators implements PairEstimatorSet {
   readonly module: StackedJointCritic;
   readonly emas: LogEma[];
   constructor(
     readonly pairs: PartPair[],
-    readonly partSize: number,
+    readonly widths: PartWidths,
     readonly cfg: Extract<EstimatorConfig, { critic: "joint" }>,
   ) {
-    const dimA = pairs[0].a.length * partSize;
-    const dimC = pairs[0].c.length * partSize;
+    const dimA = gatheredWidth(widths, pairs[0].a);
+    const dimC = gatheredWidth(widths, pairs[0].c);
     this.module = new StackedJointCritic(pairs.length, dimA, dimC, {
       hidden: cfg.hidden,
       negatives: cfg.negatives ?? "all",
@@ -62,21 +86,23 @@ export class StackedPairEstimators implements PairEstimatorSet {
     });
     this.emas = pairs.map(() => new LogEma(cfg.emaRate ?? 0.9));
   }
-  private scores(parts: Tensor[], condition?: Tensor) {
+  private scores(parts: Tensor[], condition?: Tensor, logWeights?: Tensor) {
     const a = stack(this.pairs.map((p) => gatherParts(parts, p.a)));
     const c = stack(this.pairs.map((p) => gatherParts(parts, p.c)));
-    return this.module.score(a, c, this.cfg.conditional ? condition : undefined);
+    return this.module.score(a, c, this.cfg.conditional ? condition : undefined, logWeights);
   }
-  terms(parts: Tensor[], condition?: Tensor): PairTerms {
-    const s = this.scores(parts, condition);
+  terms(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): PairTerms {
+    const s = this.scores(parts, condition, logWeights);
     const lme = stackedLogMeanExp(s);
-    const [lmeValues, posMeans] = noGrad(() => [lme.toArray(), s.pos.mean(1).toArray()]);
+    const [lmeValues, posMeans] = noGrad(() => [lme.toArray(), stackedPosMean(s).toArray()]);
     const estimates = this.pairs.map((p, i) => assertFinite(`mi[${p.name}]`, posMeans[i] - lmeValues[i]));
     const logEma = tensor(this.emas.map((e, i) => e.update(lmeValues[i])));
-    return { surrogates: stackedSurrogate(s, lme, logEma), estimates };
+    const surrogates =
+      (this.cfg.objective ?? "dv") === "jsd" ? stackedJsdSurrogate(s) : stackedSurrogate(s, lme, logEma);
+    return { surrogates, estimates };
   }
-  estimates(parts: Tensor[], condition?: Tensor): number[] {
-    return noGrad(() => stackedDv(this.scores(parts, condition)).toArray());
+  estimates(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): number[] {
+    return noGrad(() => stackedDv(this.scores(parts, condition, logWeights)).toArray());
   }
   emaState(): (number | null)[] {
     return this.emas.map((e) => e.logValue);
@@ -93,21 +119,23 @@ export class SeparatePairEstimators implements PairEstimatorSet {
   readonly module: ModuleList;
   constructor(
     readonly pairs: PartPair[],
-    partSize: number,
+    widths: PartWidths,
     cfg: EstimatorConfig,
   ) {
     this.estimators = pairs.map(
-      (p) => new MiEstimator(p.name, p.a.length * partSize, p.c.length * partSize, cfg),
+      (p) => new MiEstimator(p.name, gatheredWidth(widths, p.a), gatheredWidth(widths, p.c), cfg),
     );
     this.module = new ModuleList(this.estimators.map((e) => e.critic));
   }
-  terms(parts: Tensor[], condition?: Tensor): PairTerms {
+  terms(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): PairTerms {
+    refuseWeights(logWeights);
     const ts = this.pairs.map((p, i) =>
       this.estimators[i].term(gatherParts(parts, p.a), gatherParts(parts, p.c), condition),
     );
     return { surrogates: stack(ts.map((t) => t.surrogate)), estimates: ts.map((t) => t.estimate) };
   }
-  estimates(parts: Tensor[], condition?: Tensor): number[] {
+  estimates(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): number[] {
+    refuseWeights(logWeights);
     return this.pairs.map((p, i) =>
       this.estimators[i].estimate(gatherParts(parts, p.a), gatherParts(parts, p.c), condition),
     );
@@ -122,21 +150,33 @@ export class SeparatePairEstimators implements PairEstimatorSet {
   }
 }
 
+function refuseWeights(logWeights?: Tensor): void {
+  if (logWeights)
+    throw new Error(
+      'MI estimates under a reweighted distribution (miDistribution "balanced") need the stacked ' +
+        "estimators: a joint critic with a split first layer and equal part widths",
+    );
+}
+
 /**
  * The estimators for a set of pairs: stacked when possible (joint critic, split first layer, equal
- * widths across pairs), else one per pair. `conditional` overrides the config's switch when given.
+ * widths across pairs), else one per pair. `widths`: the width of every part (a number when all
+ * parts are equal). `conditional` overrides the config's switch when given.
  */
 export function buildPairEstimators(
   pairs: PartPair[],
-  partSize: number,
+  widths: PartWidths,
   estimator?: EstimatorConfig | EstimatorPreset,
-  overrides: { conditional?: boolean; stacked?: boolean } = {},
+  overrides: { conditional?: boolean; stacked?: boolean; objective?: CriticObjective } = {},
 ): PairEstimatorSet {
   const cfg = { ...resolveEstimator(estimator) };
   if (overrides.conditional !== undefined) cfg.conditional = overrides.conditional;
-  const sameWidths = pairs.every((p) => p.a.length === pairs[0].a.length && p.c.length === pairs[0].c.length);
+  if (overrides.objective !== undefined) cfg.objective = overrides.objective;
+  const wa = (p: PartPair) => gatheredWidth(widths, p.a);
+  const wc = (p: PartPair) => gatheredWidth(widths, p.c);
+  const sameWidths = pairs.every((p) => wa(p) === wa(pairs[0]) && wc(p) === wc(pairs[0]));
   const stackable =
     cfg.critic === "joint" && (cfg.firstLayer ?? "split") === "split" && sameWidths && pairs.length > 0;
-  if (stackable && overrides.stacked !== false) return new StackedPairEstimators(pairs, partSize, cfg);
-  return new SeparatePairEstimators(pairs, partSize, cfg);
+  if (stackable && overrides.stacked !== false) return new StackedPairEstimators(pairs, widths, cfg);
+  return new SeparatePairEstimators(pairs, widths, cfg);
 }

@@ -15,11 +15,17 @@ import { cat } from "../tensor/functions.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { allPairsMask, sampledPartners } from "./pairs.js";
 
-/** Scores of P pairs: pos [P, B]; neg [P, M] with a validity mask [P, M] (null: all valid). */
+/**
+ * Scores of P pairs: pos [P, B]; neg [P, M] with a validity mask [P, M] (null: all valid). With
+ * sample weights, posLogW [P, B] and negLogW [P, M] are the log importance weights of each joint and
+ * each product-of-marginals sample (w_i and w_i * w_j); null: uniform.
+ */
 export interface StackedScores {
   pos: Tensor;
   neg: Tensor;
   mask: Tensor | null;
+  posLogW?: Tensor | null;
+  negLogW?: Tensor | null;
 }
 
 export interface StackedCriticConfig {
@@ -96,9 +102,10 @@ export class StackedJointCritic extends Module {
 
   /**
    * a [P, B, dimA], c [P, B, dimC] -> scores. condition [B] (labels) keeps only negatives with the
-   * same label (conditional negatives).
+   * same label (conditional negatives). logW [P, B]: log importance weight of every sample per pair
+   * (the estimate then refers to the reweighted distribution; see PairWeighting in mimmx).
    */
-  score(a: Tensor, c: Tensor, condition?: Tensor): StackedScores {
+  score(a: Tensor, c: Tensor, condition?: Tensor, logW?: Tensor): StackedScores {
     const [p, b] = a.shape;
     const h = this.cfg.hidden[0];
     const ha = a.matmul(this.wa); // [P, B, H]
@@ -111,8 +118,12 @@ export class StackedJointCritic extends Module {
       const m = this.head(grid).view(p, b, b);
       const mask = allPairsMask(b, condition);
       const pos = m.diagonal(0, 1, 2);
-      const neg = m.maskedSelect(mask.unsqueeze(0).expand(p, b, b)).view(p, -1);
-      return { pos, neg, mask: null };
+      const fullMask = mask.unsqueeze(0).expand(p, b, b);
+      const neg = m.maskedSelect(fullMask).view(p, -1);
+      const negLogW = logW
+        ? logW.unsqueeze(2).add(logW.unsqueeze(1)).maskedSelect(fullMask).view(p, -1)
+        : null;
+      return { pos, neg, mask: null, posLogW: logW ?? null, negLogW };
     }
     const k = this.cfg.negatives;
     const partners = sampledPartners(b, k); // [B, K], shared across pairs
@@ -123,6 +134,7 @@ export class StackedJointCritic extends Module {
     const scores = this.head(cat([ha.add(hc), negH], 1)); // [P, B + B*K]
     const pos = scores.narrow(1, 0, b);
     const neg = scores.narrow(1, b, b * k);
+    const negLogW = logW ? logW.repeatInterleave(k, 1).add(logW.indexSelect(1, partners.flatten())) : null;
     let mask: Tensor | null = null;
     if (condition) {
       const partnerLabels = condition.indexSelect(0, partners.flatten());
@@ -131,6 +143,6 @@ export class StackedJointCritic extends Module {
         .unsqueeze(0)
         .expand(p, b * k);
     }
-    return { pos, neg, mask };
+    return { pos, neg, mask, posLogW: logW ?? null, negLogW };
   }
 }

@@ -2,6 +2,7 @@
 import { type Cnn3dConfig, Cnn3dEncoder } from "./cnn3d.js";
 import { type DenseNetConfig, DenseNetEncoder } from "./densenet.js";
 import type { Encoder, PartitionSpec } from "./encoder.js";
+import { type MlpConfig, MlpEncoder } from "./mlp.js";
 import { type ResNetConfig, ResNetEncoder } from "./resnet.js";
 import { SmallCnn, type SmallCnnConfig } from "./small-cnn.js";
 
@@ -9,7 +10,8 @@ export type EncoderConfig =
   | ({ name: "small-cnn" } & SmallCnnConfig)
   | ({ name: "resnet18" } & ResNetConfig)
   | ({ name: "densenet121" } & DenseNetConfig)
-  | ({ name: "cnn3d" } & Cnn3dConfig);
+  | ({ name: "cnn3d" } & Cnn3dConfig)
+  | ({ name: "mlp" } & MlpConfig);
 
 export type EncoderName = EncoderConfig["name"];
 
@@ -18,6 +20,7 @@ const BUILDERS: Record<EncoderName, (cfg: PartitionSpec & Record<string, unknown
   resnet18: (c) => new ResNetEncoder(c as ResNetConfig),
   densenet121: (c) => new DenseNetEncoder(c as DenseNetConfig),
   cnn3d: (c) => new Cnn3dEncoder(c as Cnn3dConfig),
+  mlp: (c) => new MlpEncoder(c as unknown as MlpConfig),
 };
 
 export const ENCODER_NAMES = Object.keys(BUILDERS) as EncoderName[];
