@@ -209,6 +209,8 @@ export interface EstimatorConfig {
   batch_norm: boolean;
   /** Critic learning rate (its own Adam). */
   lr: number;
+  /** What critics ascend and the encoder descends: "dv" (MINE, published) or "jsd" (bounded gradients). */
+  objective: "dv" | "jsd";
 }
 
 export interface MethodConfig {
@@ -231,6 +233,22 @@ export interface MethodConfig {
   adaptive_scaling: boolean;
   gradnorm: { enabled: boolean; alpha: number; lr: number };
   attention: { enabled: boolean; tau: number; floor: number; ema: number };
+  /** Encoder steps at the start without the MI penalty while the critics learn. */
+  mi_warmup: number;
+  /** After the warm-up, lambda rises linearly from 0 over this many encoder steps. */
+  lambda_ramp: number;
+  /** "all" pairs of the pair set, or only the pairs with f_y ("y"). */
+  penalise: "all" | "y";
+  /**
+   * What the critics see of each spurion: its part f_zi ("part", published) or its head's detached
+   * class probabilities ("probs"; y-z_i pairs only).
+   */
+  spurion_view: "part" | "probs";
+  /**
+   * The distribution the MI terms refer to: the training data ("train", published) or each batch
+   * reweighted so every (y, z_i) group weighs the same, as in the balanced test ("balanced").
+   */
+  mi_distribution: "train" | "balanced";
   adversarial: { lambda: number };
   groupdro: { eta: number };
   /** mimm: the one spurion it debiases (default: the first). */
@@ -613,6 +631,7 @@ const estimator = obj<EstimatorConfig>(
     temperature: num({ exclusiveMin: 0, default: 5 }),
     batch_norm: bool({ default: true }),
     lr: num({ exclusiveMin: 0, default: 1e-4 }),
+    objective: oneOf(["dv", "jsd"] as const, { default: "dv" }),
   },
   {
     refine: (v, given, path, ctx) => {
@@ -668,6 +687,11 @@ const method = obj<MethodConfig>(
       floor: num({ min: 0, max: 1, default: 0.1 }),
       ema: num({ min: 0, exclusiveMax: 1, default: 0.9 }),
     }),
+    mi_warmup: int({ min: 0, default: 0 }),
+    lambda_ramp: int({ min: 0, default: 0 }),
+    penalise: oneOf(["all", "y"] as const, { default: "all" }),
+    spurion_view: oneOf(["part", "probs"] as const, { default: "part" }),
+    mi_distribution: oneOf(["train", "balanced"] as const, { default: "train" }),
     adversarial: obj({ lambda: num({ min: 0, default: 1 }) }),
     groupdro: obj({ eta: num({ exclusiveMin: 0, default: 0.01 }) }),
     spurion: optional(str()),
@@ -686,6 +710,11 @@ const method = obj<MethodConfig>(
         adaptive_scaling: ["mimm", "mimmx"],
         gradnorm: ["mimmx"],
         attention: ["mimmx"],
+        mi_warmup: ["mimmx"],
+        lambda_ramp: ["mimmx"],
+        penalise: ["mimmx"],
+        spurion_view: ["mimmx"],
+        mi_distribution: ["mimmx"],
         adversarial: ["adversarial"],
         groupdro: ["groupdro"],
         spurion: ["mimm"],

@@ -29,6 +29,7 @@ export function estimatorOf(e: ConfigEstimator): EstimatorConfig {
       scale: e.temperature,
       conditional: e.conditional_negatives,
       emaRate: e.ema_rate,
+      objective: e.objective,
     };
   }
   return {
@@ -41,6 +42,7 @@ export function estimatorOf(e: ConfigEstimator): EstimatorConfig {
     scoreBound: e.score_bound === "none" ? undefined : e.temperature,
     conditional: e.conditional_negatives,
     emaRate: e.ema_rate,
+    objective: e.objective,
   };
 }
 
@@ -129,6 +131,11 @@ export function buildMethod(
         attentionTau: m.attention.tau,
         attentionFloor: m.attention.floor,
         attentionEma: m.attention.ema,
+        miWarmup: m.mi_warmup,
+        lambdaRamp: m.lambda_ramp,
+        penalise: m.penalise,
+        spurionView: m.spurion_view,
+        miDistribution: m.mi_distribution,
       };
       break;
     case "adversarial":
