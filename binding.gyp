@@ -10,6 +10,7 @@
         "native/src/shape.cc",
         "native/src/nn.cc",
         "native/src/autograd.cc",
+        "native/src/critic.cc",
         "native/src/allocator.cc"
       ],
       "include_dirs": [

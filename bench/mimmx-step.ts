@@ -2,6 +2,12 @@
 // One MIMM-X step = its N_FE encoder batch(es) + N_MI critic batches (default estimator, default
 // switches). The published critic (3 x 400, all B^2 concatenated pairs) is timed beside it for 1-2
 // steps only. Rounds alternate between methods so a noisy neighbour hurts all alike; best round kept.
+//
+// Measured (2-core machine shared with other runs, batch 128, partSize 2, 1 torch thread, best of 5
+// rounds, two runs each): with the TS critic path (MIMMX_FUSED_CRITIC=0) MIMM-X / MTL = 2.11, 2.53
+// (~40-50 ms vs ~19 ms); with the fused native critic step (default) 1.73, 1.67 (~30 ms vs ~18 ms).
+// A critic step alone: ~2.3 ms fused vs ~4.8 ms TS (partSize 8: ~2.1 vs ~4.0 ms). The encoder
+// batch (~25-30 ms) is now most of a MIMM-X step. MIMMX_FUSED_CRITIC=0 / aten selects the other paths.
 
 import type { Batch } from "../src/methods/batch.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";

@@ -58,6 +58,7 @@ class Args {
   bool has(size_t i) const { return i < info_.Length() && !info_[i].IsUndefined() && !info_[i].IsNull(); }
   bool isNumber(size_t i) const { return i < info_.Length() && info_[i].IsNumber(); }
   bool isTensor(size_t i) const { return i < info_.Length() && TensorWrap::IsTensor(env(), info_[i]); }
+  Napi::Value value(size_t i) const { return i < info_.Length() ? info_[i] : env().Undefined(); }
 
   const at::Tensor& tensor(size_t i) const;
   c10::optional<at::Tensor> optTensor(size_t i) const;
@@ -123,5 +124,6 @@ void RegisterMath(Napi::Env env, Napi::Object exports);
 void RegisterShape(Napi::Env env, Napi::Object exports);
 void RegisterNN(Napi::Env env, Napi::Object exports);
 void RegisterAutograd(Napi::Env env, Napi::Object exports);
+void RegisterCritic(Napi::Env env, Napi::Object exports);
 
 }  // namespace mimmx

@@ -20,7 +20,12 @@
 // differentiated once.
 import type { CriticObjective, EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
 import { assertAllFinite } from "../mi/guard.js";
-import { buildPairEstimators, type PairEstimatorSet } from "../mi/pair-estimators.js";
+import {
+  buildPairEstimators,
+  type PairEstimatorSet,
+  type StackedInputs,
+  StackedPairEstimators,
+} from "../mi/pair-estimators.js";
 import { miPairs, type PairSet, type PartPair } from "../mi/pair-sets.js";
 import { Adam } from "../optim/index.js";
 import { grad, noGrad } from "../tensor/autograd.js";
@@ -190,9 +195,11 @@ export class Mimmx extends BaseMethod {
     return tidy(() => {
       const { logs, features } = this.encoderStep(batch);
       if (this.hasMi && this.encoderSteps % nFE === 0) {
+        // The N_MI critic steps see the same features: their inputs are built once.
+        const inputs = this.criticInputs(features, batch);
         const sums: Record<string, number> = {};
         for (let i = 0; i < nMI; i++) {
-          for (const [key, v] of Object.entries(this.criticStep(features, batch)))
+          for (const [key, v] of Object.entries(this.criticStepOn(inputs)))
             sums[key] = (sums[key] ?? 0) + v / nMI;
         }
         Object.assign(logs, sums);
@@ -375,18 +382,48 @@ export class Mimmx extends BaseMethod {
 
   /** One critic update: every critic ascends its corrected DV surrogate on detached features. */
   criticStep(features: Tensor, batch: Batch): Record<string, number> {
+    return tidy(() => this.criticStepOn(this.criticInputs(features, batch)));
+  }
+
+  /** What every critic step on these features needs, built once (views, stacked inputs, weights). */
+  private criticInputs(features: Tensor, batch: Batch): CriticInputs {
+    const est = this.estimators!;
+    const views = this.criticViews(this.model.split(features.detach()));
+    return {
+      views,
+      stacked: est instanceof StackedPairEstimators ? est.stackInputs(views) : null,
+      condition: batch.y,
+      logWeights: this.pairWeights(batch),
+    };
+  }
+
+  /**
+   * One critic update on prepared inputs. Stacked critics take the fused native step (forward,
+   * surrogate and backward in one call) where available, else the TS path; then the critic Adam.
+   */
+  private criticStepOn(inputs: CriticInputs): Record<string, number> {
     return tidy(() => {
       const est = this.estimators!;
       est.module.train();
       const opt = this.optimizers.critics;
       opt.zeroGrad();
-      const parts = this.model.split(features.detach());
-      const { surrogates, estimates } = est.terms(this.criticViews(parts), batch.y, this.pairWeights(batch));
+      let estimates: number[] | null = null;
+      if (inputs.stacked && est instanceof StackedPairEstimators) {
+        estimates = est.fusedCriticBackward(inputs.stacked, inputs.condition, inputs.logWeights);
+        if (!estimates) {
+          const terms = est.stackedTerms(inputs.stacked, inputs.condition, inputs.logWeights);
+          estimates = terms.estimates;
+          terms.surrogates.sum().neg().backward();
+        }
+      } else {
+        const terms = est.terms(inputs.views, inputs.condition, inputs.logWeights);
+        estimates = terms.estimates;
+        terms.surrogates.sum().neg().backward();
+      }
       const logs: Record<string, number> = {};
       this.pairs.forEach((p, i) => {
         logs[`critic_mi/${p.name}`] = estimates[i];
       });
-      surrogates.sum().neg().backward();
       opt.step();
       return logs;
     });
@@ -418,6 +455,22 @@ export class Mimmx extends BaseMethod {
     if (this.attention && state.attention)
       this.attention.setState(state.attention as { u: (number | null)[] });
   }
+}
+
+/** The inputs of the critic steps on one batch of detached features (see Mimmx.criticInputs). */
+interface CriticInputs {
+  views: Tensor[];
+  stacked: StackedInputs | null;
+  condition: Tensor;
+  logWeights: Tensor | undefined;
+}
+
+/** The inputs of the critic steps on one batch of detached features (see Mimmx.criticInputs). */
+interface CriticInputs {
+  views: Tensor[];
+  stacked: StackedInputs | null;
+  condition: Tensor;
+  logWeights: Tensor | undefined;
 }
 
 /** s = min(||g_class||, ||g_MI||) / ||g_MI||: MI gradients never outweigh the class gradients. */

@@ -20,11 +20,14 @@ export {
 export { assertAllFinite, assertFinite, NonFiniteError } from "./guard.js";
 export {
   buildPairEstimators,
+  type FusedCriticMode,
   gatherParts,
   type PairEstimatorSet,
   type PairTerms,
   SeparatePairEstimators,
+  type StackedInputs,
   StackedPairEstimators,
+  setFusedCriticStep,
 } from "./pair-estimators.js";
 export { miPairs, type PairSet, type PartPair } from "./pair-sets.js";
 export { allPairsMask, type NegativeSampling, sampledMask, sampledPartners } from "./pairs.js";

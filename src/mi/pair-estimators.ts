@@ -8,6 +8,7 @@ import { ModuleList } from "../nn/module.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tensor } from "../tensor/creation.js";
 import { cat, stack } from "../tensor/functions.js";
+import { native } from "../tensor/native.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { LogEma } from "./dv.js";
 import {
@@ -69,6 +70,27 @@ export function gatheredWidth(widths: PartWidths, idx: number[]): number {
   return idx.reduce((acc, i) => acc + (typeof widths === "number" ? widths : widths[i]), 0);
 }
 
+/** Stacked critic inputs: a [P, B, dA] and c [P, B, dC], pair p in row p. */
+export interface StackedInputs {
+  a: Tensor;
+  c: Tensor;
+}
+
+/**
+ * How critic steps of stacked estimators run: true (default) the fused native step, with its
+ * hand-written kernel for one-hidden-layer float32 critics; "aten" the fused step through ATen ops
+ * only; false the TS path (the reference). Env MIMMX_FUSED_CRITIC=0 / aten sets the default.
+ */
+export type FusedCriticMode = boolean | "aten";
+let fusedCriticMode: FusedCriticMode =
+  process.env.MIMMX_FUSED_CRITIC === "0" ? false : process.env.MIMMX_FUSED_CRITIC === "aten" ? "aten" : true;
+/** Sets the critic step mode (see FusedCriticMode); returns the previous one. */
+export function setFusedCriticStep(mode: FusedCriticMode): FusedCriticMode {
+  const prev = fusedCriticMode;
+  fusedCriticMode = mode;
+  return prev;
+}
+
 export class StackedPairEstimators implements PairEstimatorSet {
   readonly module: StackedJointCritic;
   readonly emas: LogEma[];
@@ -86,13 +108,23 @@ export class StackedPairEstimators implements PairEstimatorSet {
     });
     this.emas = pairs.map(() => new LogEma(cfg.emaRate ?? 0.9));
   }
+  /** The stacked critic inputs of the parts: a [P, B, dA], c [P, B, dC]. */
+  stackInputs(parts: Tensor[]): StackedInputs {
+    return {
+      a: stack(this.pairs.map((p) => gatherParts(parts, p.a))),
+      c: stack(this.pairs.map((p) => gatherParts(parts, p.c))),
+    };
+  }
   private scores(parts: Tensor[], condition?: Tensor, logWeights?: Tensor) {
-    const a = stack(this.pairs.map((p) => gatherParts(parts, p.a)));
-    const c = stack(this.pairs.map((p) => gatherParts(parts, p.c)));
+    const { a, c } = this.stackInputs(parts);
     return this.module.score(a, c, this.cfg.conditional ? condition : undefined, logWeights);
   }
   terms(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): PairTerms {
-    const s = this.scores(parts, condition, logWeights);
+    return this.stackedTerms(this.stackInputs(parts), condition, logWeights);
+  }
+  /** terms() on inputs already stacked (stackInputs), e.g. shared by several critic steps. */
+  stackedTerms(inputs: StackedInputs, condition?: Tensor, logWeights?: Tensor): PairTerms {
+    const s = this.module.score(inputs.a, inputs.c, this.cfg.conditional ? condition : undefined, logWeights);
     const lme = stackedLogMeanExp(s);
     const [lmeValues, posMeans] = noGrad(() => [lme.toArray(), stackedPosMean(s).toArray()]);
     const estimates = this.pairs.map((p, i) => assertFinite(`mi[${p.name}]`, posMeans[i] - lmeValues[i]));
@@ -100,6 +132,40 @@ export class StackedPairEstimators implements PairEstimatorSet {
     const surrogates =
       (this.cfg.objective ?? "dv") === "jsd" ? stackedJsdSurrogate(s) : stackedSurrogate(s, lme, logEma);
     return { surrogates, estimates };
+  }
+  /**
+   * The critic half of a critic step in one native call (native/src/critic.cc): scores, estimates,
+   * EMA update, surrogate and its backward pass, which accumulates into the critic parameters' .grad
+   * exactly as `stackedTerms(...).surrogates.sum().neg().backward()` does. Returns the estimates;
+   * null where the addon lacks the fused op or fusing is switched off (the caller takes the TS path).
+   * Inputs must not require grad. NaN/Inf -> NonFiniteError before any state changes, as terms().
+   */
+  fusedCriticBackward(inputs: StackedInputs, condition?: Tensor, logWeights?: Tensor): number[] | null {
+    if (fusedCriticMode === false || typeof native.stacked_critic_step !== "function") return null;
+    const m = this.module;
+    const params = [m.wa, m.wc, m.biases[0]];
+    m.gammas.forEach((g, l) => {
+      params.push(g, m.betas[l], m.weights[l], m.biases[l + 1]);
+    });
+    const negatives = this.module.cfg.negatives;
+    const out = native.stacked_critic_step(
+      inputs.a._h,
+      inputs.c._h,
+      params.map((p) => p._h),
+      negatives === "all" ? 0 : negatives,
+      this.cfg.conditional && condition ? condition._h : null,
+      logWeights ? logWeights._h : null,
+      this.module.cfg.scoreBound ?? 0,
+      this.cfg.objective ?? "dv",
+      this.emas.map((e) => e.logValue ?? Number.NaN),
+      this.emas[0]?.rate ?? 0.9,
+      fusedCriticMode === "aten",
+    ) as { lme: number[]; posMean: number[]; logEma?: number[]; finite: boolean };
+    const estimates = this.pairs.map((p, i) => assertFinite(`mi[${p.name}]`, out.posMean[i] - out.lme[i]));
+    out.logEma!.forEach((v, i) => {
+      this.emas[i].logValue = v;
+    });
+    return estimates;
   }
   estimates(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): number[] {
     return noGrad(() => stackedDv(this.scores(parts, condition, logWeights)).toArray());
