@@ -3,6 +3,11 @@
 // on frozen features of held-out data. Per pair of feature parts: the critic is fitted on one half of
 // the rows and the DV estimate is taken on the other half, over many random evaluation batches; the
 // spread of those batch estimates is reported with the mean.
+//
+// Besides the part pairs, the audit can measure f_y against each spurion's ground-truth label (one-hot):
+// I(f_y; z_i) on the audited split, at most ln(#classes) nats. Part-to-part MI also counts whatever
+// else two parts of one trunk share (1-4 nats on a CNN); the label pair is the leakage itself, the
+// quantity the probes f_y -> z_i test linearly.
 import { ESTIMATOR_PRESETS, type EstimatorConfig, MiEstimator } from "../mi/estimator.js";
 import { Adam } from "../optim/adam.js";
 import { tensor } from "../tensor/creation.js";
@@ -87,14 +92,34 @@ function standardise(x: Float32Array, dim: number, fitRows: ArrayLike<number>): 
   return out;
 }
 
+/** A ground-truth label to audit f_y against: class indices [N] and the number of classes. */
+export interface MiAuditLabel {
+  name: string;
+  values: ArrayLike<number>;
+  numClasses: number;
+}
+
+function oneHot(values: ArrayLike<number>, numClasses: number): Float32Array {
+  const out = new Float32Array(values.length * numClasses);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(Number.isInteger(v) && v >= 0 && v < numClasses))
+      throw new RangeError(`miAudit: label ${v} at row ${i} is not a class index in [0, ${numClasses})`);
+    out[i * numClasses + v] = 1;
+  }
+  return out;
+}
+
 /**
- * Audits every pair (f_0, f_i) and (f_i, f_j), i < j, of the parts. `parts[p]` is [N, k] row-major.
+ * Audits every pair (f_0, f_i) and (f_i, f_j), i < j, of the parts, then (f_0, label) for each given
+ * label. `parts[p]` is [N, k] row-major.
  */
 export function miAudit(
   parts: Float32Array[],
   k: number,
   names: string[],
   o: MiAuditOptions = {},
+  labels: MiAuditLabel[] = [],
 ): MiAuditPair[] {
   const n = parts[0].length / k;
   const bs = Math.min(o.batchSize ?? 256, Math.floor(n / 2));
@@ -109,18 +134,30 @@ export function miAudit(
   const fit = order.subarray(0, n >> 1);
   const held = order.subarray(n >> 1);
   const { cfg, text } = estimatorConfig(o);
+  // Views: the parts (width k), then one one-hot view per label (width = its classes).
+  const views = [...parts, ...labels.map((l) => oneHot(l.values, l.numClasses))];
+  const widths = [...parts.map(() => k), ...labels.map((l) => l.numClasses)];
+  const viewName = (v: number) =>
+    v < parts.length ? `f_${names[v]}` : `${labels[v - parts.length].name} (label)`;
+  labels.forEach((l) => {
+    if (l.values.length !== n)
+      throw new RangeError(`miAudit: label "${l.name}" has ${l.values.length} rows, not ${n}`);
+  });
   const pairs: [number, number][] = [];
   for (let j = 1; j < parts.length; j++) pairs.push([0, j]);
   for (let i = 1; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) pairs.push([i, j]);
-  const std = parts.map((p) => standardise(p, k, fit));
+  labels.forEach((_, i) => {
+    pairs.push([0, parts.length + i]);
+  });
+  const std = views.map((v, i) => (i < parts.length ? standardise(v, k, fit) : v));
 
   return pairs.map(([a, c]) => {
-    const label = `f_${names[a]} ; f_${names[c]}`;
-    const est = new MiEstimator(label, k, k, cfg);
+    const label = `${viewName(a)} ; ${viewName(c)}`;
+    const est = new MiEstimator(label, widths[a], widths[c], cfg);
     const opt = new Adam(est.critic.parameters(), { lr: o.lr ?? 1e-3 });
     const batch = (rows: ArrayLike<number>) => ({
-      a: tensor(gatherRows(std[a], k, rows), { shape: [rows.length, k] }),
-      c: tensor(gatherRows(std[c], k, rows), { shape: [rows.length, k] }),
+      a: tensor(gatherRows(std[a], widths[a], rows), { shape: [rows.length, widths[a]] }),
+      c: tensor(gatherRows(std[c], widths[c], rows), { shape: [rows.length, widths[c]] }),
     });
     const pick = (pool: Int32Array) =>
       Int32Array.from({ length: bs }, () => pool[Math.floor(rng.next() * pool.length)]);

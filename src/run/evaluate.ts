@@ -122,15 +122,27 @@ export interface MethodAudit {
   pairs: MiAuditPair[];
 }
 
+/**
+ * The MI audit of a method on frozen features of one split: every part pair, and f_y against each
+ * spurion's ground-truth label when `o.labels` holds the split's labels.
+ */
 export function auditMethod(
   method: Method,
   out: SplitOutputs,
   config: RunConfig,
-  o: EvalRunOptions,
+  o: EvalRunOptions & { labels?: Record<string, ArrayLike<number>> },
 ): MethodAudit {
   const a = config.eval.mi_audit;
   const names = method.tasks.map((t) => t.name);
-  const numPairs = ((names.length - 1) * names.length) / 2;
+  // Labels with unknown entries (-1, e.g. CheXpert's blanks) are left out: the audit needs every row.
+  const labels = method.tasks
+    .slice(1)
+    .map((t) => ({ name: t.name, values: o.labels?.[t.name], numClasses: Math.max(2, t.numClasses) }))
+    .filter(
+      (l): l is { name: string; values: ArrayLike<number>; numClasses: number } =>
+        l.values !== undefined && Array.from(l.values).every((v) => v >= 0 && v < l.numClasses),
+    );
+  const numPairs = ((names.length - 1) * names.length) / 2 + labels.length;
   const progress = new Progress({
     total: numPairs * a.steps,
     label: `${o.label} MI audit`,
@@ -140,22 +152,28 @@ export function auditMethod(
   let pairIndex = 0;
   let lastPair = "";
   const parts = names.map((_, p) => partColumns(out, p));
-  const pairs = miAudit(parts, out.partSize, names, {
-    critic: a.critic,
-    hidden: a.hidden,
-    layers: a.layers,
-    steps: a.steps,
-    lr: a.lr,
-    batchSize: a.batch_size,
-    seed: config.seed,
-    onStep: (pair, step) => {
-      if (pair !== lastPair) {
-        if (lastPair) pairIndex++;
-        lastPair = pair;
-      }
-      progress.update(pairIndex * a.steps + step, { pair });
+  const pairs = miAudit(
+    parts,
+    out.partSize,
+    names,
+    {
+      critic: a.critic,
+      hidden: a.hidden,
+      layers: a.layers,
+      steps: a.steps,
+      lr: a.lr,
+      batchSize: a.batch_size,
+      seed: config.seed,
+      onStep: (pair, step) => {
+        if (pair !== lastPair) {
+          if (lastPair) pairIndex++;
+          lastPair = pair;
+        }
+        progress.update(pairIndex * a.steps + step, { pair });
+      },
     },
-  });
+    labels,
+  );
   progress.finish();
   return { split: a.split, pairs };
 }

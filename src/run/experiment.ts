@@ -19,7 +19,13 @@ import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
 import { cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
 import { type PreparedData, prepareData } from "./data.js";
-import { auditMethod, evaluateMethod, type MethodAudit, type MethodEvaluation } from "./evaluate.js";
+import {
+  auditMethod,
+  evaluateMethod,
+  type MethodAudit,
+  type MethodEvaluation,
+  splitFor,
+} from "./evaluate.js";
 import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
 import { buildMethod, initEncoderFrom, METHOD_LABELS } from "./method.js";
 import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
@@ -237,7 +243,11 @@ function evaluateAndAudit(
   let audit: MethodAudit | undefined;
   const out = outputs.get(config.eval.mi_audit.split);
   if (config.eval.mi_audit.enabled && method.tasks.length > 1 && out) {
-    audit = auditMethod(method, out, config, { label, progressMode: mode });
+    audit = auditMethod(method, out, config, {
+      label,
+      progressMode: mode,
+      labels: splitFor(data, config.eval.mi_audit.split).labels,
+    });
     writeJson(join(mdir, METHOD_FILES.audit), audit);
   }
   return { evaluation, audit };
@@ -329,7 +339,11 @@ export async function reevaluateRun(
     }
     const out = outputs.get(run.config.eval.mi_audit.split);
     if (o.audit && out && method.tasks.length > 1) {
-      r.audit = auditMethod(method, out, run.config, { label: r.key, progressMode: mode });
+      r.audit = auditMethod(method, out, run.config, {
+        label: r.key,
+        progressMode: mode,
+        labels: splitFor(data, run.config.eval.mi_audit.split).labels,
+      });
       writeJson(join(mdir, METHOD_FILES.audit), r.audit);
     }
   }

@@ -80,9 +80,19 @@ describe("runExperiment", () => {
         assert.ok(a >= 0 && a <= 1, `${m.key} ${split} accuracy ${a}`);
         assert.ok(m.primary[split].worstGroupAccuracy <= a + 1e-9);
       }
-      // 2 spurions: f_y->z (2), f_z->y (2), f_zi->f_zj (2) switched probes; 3 audited pairs.
+      // 2 spurions: f_y->z (2), f_z->y (2), f_zi->f_zj (2) switched probes; 3 audited part pairs
+      // and f_y against each spurion's label.
       assert.equal(m.probes.length, 6);
-      assert.equal(m.miAudit.length, 3);
+      assert.deepEqual(
+        m.miAudit.map((p: { pair: string }) => p.pair),
+        [
+          "f_y ; f_marker",
+          "f_y ; f_contrast",
+          "f_marker ; f_contrast",
+          "f_y ; marker (label)",
+          "f_y ; contrast (label)",
+        ],
+      );
       for (const p of m.miAudit) assert.ok(Number.isFinite(p.estimate) && p.low <= p.high);
       assert.ok(typeof m.verdict === "string");
     }
