@@ -6,9 +6,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { ConfigError, parseConfig, parseConfigWithWarnings } from "../../src/cli/config.js";
+import { parseConfig, parseConfigWithWarnings } from "../../src/cli/config.js";
 import { checkDevice, runExperiment } from "../../src/run/experiment.js";
 import { cudaIsAvailable } from "../../src/tensor/runtime.js";
+import { configErrorOf } from "../helpers/config.js";
 
 const DATA =
   "data:\n  source: fashion-confounded\n  spurions:\n    - { name: marker, kind: patch, ratio: 0.9 }\n";
@@ -18,15 +19,7 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function errorOf(text: string): string {
-  try {
-    parseConfig(text, "t.yaml");
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.message;
-  }
-  assert.fail("no error");
-}
+const errorOf = configErrorOf;
 
 test("optimizer, scheduler, grad_clip, dropout and augmentation are applied: no 'not applied' warning", () => {
   const text = `name: t

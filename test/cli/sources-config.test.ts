@@ -1,17 +1,10 @@
 // Config keys of the CheXpert and brain-MRI sources: defaults, and errors that name the key path.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseConfig, parseConfigWithWarnings } from "../../src/cli/config.js";
+import { parseConfig, parseConfigWithWarnings } from "../../src/cli/config.js";
+import { configErrorOf } from "../helpers/config.js";
 
-function errorOf(text: string): string {
-  try {
-    parseConfig(text, "t.yaml");
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.message;
-  }
-  assert.fail("no error");
-}
+const errorOf = configErrorOf;
 
 const CX = (extra = "", task = "Pleural Effusion", spurion = "{ name: sex, kind: metadata, column: Sex }") =>
   `name: cx
