@@ -407,16 +407,14 @@ export class Mimmx extends BaseMethod {
       est.module.train();
       const opt = this.optimizers.critics;
       opt.zeroGrad();
-      let estimates: number[] | null = null;
-      if (inputs.stacked && est instanceof StackedPairEstimators) {
-        estimates = est.fusedCriticBackward(inputs.stacked, inputs.condition, inputs.logWeights);
-        if (!estimates) {
-          const terms = est.stackedTerms(inputs.stacked, inputs.condition, inputs.logWeights);
-          estimates = terms.estimates;
-          terms.surrogates.sum().neg().backward();
-        }
-      } else {
-        const terms = est.terms(inputs.views, inputs.condition, inputs.logWeights);
+      const { stacked, condition, logWeights } = inputs;
+      const fusable = stacked !== null && est instanceof StackedPairEstimators;
+      let estimates = fusable ? est.fusedCriticBackward(stacked, condition, logWeights) : null;
+      if (!estimates) {
+        // The TS path (the reference): the same scores and surrogates through autograd.
+        const terms = fusable
+          ? est.stackedTerms(stacked, condition, logWeights)
+          : est.terms(inputs.views, condition, logWeights);
         estimates = terms.estimates;
         terms.surrogates.sum().neg().backward();
       }
@@ -455,14 +453,6 @@ export class Mimmx extends BaseMethod {
     if (this.attention && state.attention)
       this.attention.setState(state.attention as { u: (number | null)[] });
   }
-}
-
-/** The inputs of the critic steps on one batch of detached features (see Mimmx.criticInputs). */
-interface CriticInputs {
-  views: Tensor[];
-  stacked: StackedInputs | null;
-  condition: Tensor;
-  logWeights: Tensor | undefined;
 }
 
 /** The inputs of the critic steps on one batch of detached features (see Mimmx.criticInputs). */

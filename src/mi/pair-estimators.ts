@@ -115,16 +115,16 @@ export class StackedPairEstimators implements PairEstimatorSet {
       c: stack(this.pairs.map((p) => gatherParts(parts, p.c))),
     };
   }
-  private scores(parts: Tensor[], condition?: Tensor, logWeights?: Tensor) {
-    const { a, c } = this.stackInputs(parts);
-    return this.module.score(a, c, this.cfg.conditional ? condition : undefined, logWeights);
+  /** Critic scores of stacked inputs; the condition applies only to a conditional estimator. */
+  private score(inputs: StackedInputs, condition?: Tensor, logWeights?: Tensor) {
+    return this.module.score(inputs.a, inputs.c, this.cfg.conditional ? condition : undefined, logWeights);
   }
   terms(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): PairTerms {
     return this.stackedTerms(this.stackInputs(parts), condition, logWeights);
   }
   /** terms() on inputs already stacked (stackInputs), e.g. shared by several critic steps. */
   stackedTerms(inputs: StackedInputs, condition?: Tensor, logWeights?: Tensor): PairTerms {
-    const s = this.module.score(inputs.a, inputs.c, this.cfg.conditional ? condition : undefined, logWeights);
+    const s = this.score(inputs, condition, logWeights);
     const lme = stackedLogMeanExp(s);
     const [lmeValues, posMeans] = noGrad(() => [lme.toArray(), stackedPosMean(s).toArray()]);
     const estimates = this.pairs.map((p, i) => assertFinite(`mi[${p.name}]`, posMeans[i] - lmeValues[i]));
@@ -168,7 +168,7 @@ export class StackedPairEstimators implements PairEstimatorSet {
     return estimates;
   }
   estimates(parts: Tensor[], condition?: Tensor, logWeights?: Tensor): number[] {
-    return noGrad(() => stackedDv(this.scores(parts, condition, logWeights)).toArray());
+    return noGrad(() => stackedDv(this.score(this.stackInputs(parts), condition, logWeights)).toArray());
   }
   emaState(): (number | null)[] {
     return this.emas.map((e) => e.logValue);

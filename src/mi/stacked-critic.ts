@@ -103,7 +103,7 @@ export class StackedJointCritic extends Module {
   /**
    * a [P, B, dimA], c [P, B, dimC] -> scores. condition [B] (labels) keeps only negatives with the
    * same label (conditional negatives). logW [P, B]: log importance weight of every sample per pair
-   * (the estimate then refers to the reweighted distribution; see PairWeighting in mimmx).
+   * (the estimate then refers to the reweighted distribution; see src/methods/pair-weights.ts).
    */
   score(a: Tensor, c: Tensor, condition?: Tensor, logW?: Tensor): StackedScores {
     const [p, b] = a.shape;
