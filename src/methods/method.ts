@@ -124,14 +124,6 @@ export abstract class BaseMethod implements Method {
     return opt;
   }
 
-  /**
-   * The model optimiser: kept under its historical name for methods that call it, it is the
-   * configured one (`modelOptimizer`), Adam only when the config says so (the default).
-   */
-  protected adam(params?: Tensor[], lr?: number): Optimizer {
-    return this.modelOptimizer(params, lr);
-  }
-
   /** The schedules of the optimizers built by modelOptimizer, under the names in `optimizers`. */
   get schedulers(): Record<string, LRScheduler> {
     const out: Record<string, LRScheduler> = {};

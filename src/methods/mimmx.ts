@@ -146,7 +146,7 @@ export class Mimmx extends BaseMethod {
             objective: cfg.objective,
           })
         : null;
-    this.optimizers.model = this.adam();
+    this.optimizers.model = this.modelOptimizer();
     if (this.estimators) {
       this.stateModule.add("critics", this.estimators.module);
       this.optimizers.critics = new Adam(this.estimators.module.parameters(), { lr: cfg.criticLr ?? 1e-3 });

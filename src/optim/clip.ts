@@ -9,6 +9,23 @@ import type { Tensor } from "../tensor/tensor.js";
  * min(1, maxNorm / (total + 1e-6)); parameters without a gradient are skipped. `normType` is 2
  * (Euclidean, default) or Infinity (the largest absolute entry).
  */
+/** A tensor's scalar value; the tensor is freed (these helpers may run outside any tidy scope). */
+function scalar(t: Tensor): number {
+  const v = t.item();
+  t.dispose();
+  return v;
+}
+
+/**
+ * The global L2 norm of a list of gradients: sqrt of the sum of their squared norms, summed in
+ * float64 on the JS side (one scalar per tensor, no concatenation copy). Nulls count as zero.
+ */
+export function globalGradNorm(grads: Iterable<Tensor | null>): number {
+  let sq = 0;
+  for (const g of grads) if (g) sq += noGrad(() => scalar(g.norm())) ** 2;
+  return Math.sqrt(sq);
+}
+
 export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
   if (!(maxNorm >= 0)) throw new Error(`clipGradNorm_: maxNorm must be >= 0, got ${maxNorm}`);
   if (!(normType === 2 || normType === Number.POSITIVE_INFINITY))
@@ -19,18 +36,11 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, normTyp
     if (g) grads.push(g);
   }
   if (grads.length === 0) return 0;
-  const scalar = (t: Tensor): number => {
-    const v = t.item();
-    t.dispose();
-    return v;
-  };
   try {
     return noGrad(() => {
       let total = 0;
       if (normType === 2) {
-        // Sum of squares in float64 on the JS side: one scalar per tensor, no concatenation copy.
-        for (const g of grads) total += scalar(g.norm()) ** 2;
-        total = Math.sqrt(total);
+        total = globalGradNorm(grads);
       } else {
         for (const g of grads) {
           const a = g.abs();

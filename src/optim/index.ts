@@ -1,6 +1,6 @@
 // torch.optim for mimmx.
 export { Adam, type AdamOptions, AdamW } from "./adam.js";
-export { clipGradNorm_ } from "./clip.js";
+export { clipGradNorm_, globalGradNorm } from "./clip.js";
 export {
   makeOptimizer,
   makeScheduler,
