@@ -12,6 +12,7 @@
 import type { Batch } from "../src/methods/batch.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
 import * as torch from "../src/tensor/index.js";
+import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
 
 export interface BenchMimmxStepOptions {
   batch: number;
@@ -21,7 +22,7 @@ export interface BenchMimmxStepOptions {
   /** timed steps of the published critic (default 1; each may take seconds) */
   publishedSteps?: number;
   threads?: number;
-  /** extra MIMM-X config to time (estimator, switches) */
+  /** MIMM-X switches to time over METHOD_LAYER_MIMMX (the setting the figures above were taken in) */
   mimmx?: Partial<MethodConfig>;
 }
 
@@ -67,7 +68,7 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   const batch = syntheticBatch(opts.batch);
   const mtl = make({ method: "mtl" });
   // "reuse" mode: one update() = 1 encoder batch + N_MI critic batches, i.e. one full MIMM-X step.
-  const mimmx = make({ method: "mimmx", ...(opts.mimmx ?? {}) });
+  const mimmx = make({ method: "mimmx", ...METHOD_LAYER_MIMMX, ...(opts.mimmx ?? {}) });
   const mtlTimes: number[] = [];
   const mimmxTimes: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -77,7 +78,13 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   let published: number | null = null;
   const publishedSteps = opts.publishedSteps ?? 1;
   if (publishedSteps > 0) {
-    const pub = make({ method: "mimmx", estimator: "published", gradNorm: false, attention: false });
+    const pub = make({
+      method: "mimmx",
+      ...METHOD_LAYER_MIMMX,
+      estimator: "published",
+      gradNorm: false,
+      attention: false,
+    });
     published = timeSteps(pub, batch, publishedSteps, 1);
   }
   const mtlBest = Math.min(...mtlTimes);

@@ -5,13 +5,24 @@
 //
 //   node dist/bench/toy-shortcut.js '{"method":"mimmx","mimmx":{"lambda":1},"steps":2000}'
 import { linearProbe } from "../src/eval/index.js";
-import { createMethod, type MethodConfig } from "../src/methods/index.js";
+import {
+  createMethod,
+  type Method,
+  type MethodConfig,
+  Mimmx,
+  type MimmxConfig,
+} from "../src/methods/index.js";
+import type { EncoderStepPieces } from "../src/methods/mimmx/pieces.js";
 import * as torch from "../src/tensor/index.js";
 import { Rng } from "../src/util/random.js";
+import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
 
 export interface ToyConfig {
   method: string;
+  /** MIMM-X switches over METHOD_LAYER_MIMMX (the setting this toy has always measured) */
   mimmx?: Record<string, unknown>;
+  /** MIMM-X only: replaced pieces of the encoder step (tests: mutants of the MI gradient) */
+  pieces?: Partial<EncoderStepPieces>;
   spurions?: number;
   ratio?: number;
   steps?: number;
@@ -66,14 +77,23 @@ export function runToy(cfg: ToyConfig): Record<string, unknown> {
     { name: "y", numClasses: 2 },
     ...Array.from({ length: numZ }, (_, i) => ({ name: `z${i}`, numClasses: 2 })),
   ];
-  const method = createMethod({
-    method: cfg.method === "oracle" ? "erm" : cfg.method,
+  const common = {
     tasks,
     encoder: { name: "mlp", inputDim: dim, hidden: cfg.hidden ?? [64] },
     partSize: k,
     lr: cfg.lr ?? 1e-3,
-    ...(cfg.mimmx ?? {}),
-  } as MethodConfig);
+  } as const;
+  const mimmxConfig = { ...common, ...METHOD_LAYER_MIMMX, ...(cfg.mimmx ?? {}) } as MimmxConfig;
+  let method: Method;
+  if (cfg.pieces) {
+    if (cfg.method !== "mimmx") throw new Error(`runToy: pieces replace MIMM-X's, not ${cfg.method}'s`);
+    method = new Mimmx(mimmxConfig, cfg.pieces);
+  } else if (cfg.method === "mimmx") method = createMethod({ method: "mimmx", ...mimmxConfig });
+  else
+    method = createMethod({
+      method: cfg.method === "oracle" ? "erm" : cfg.method,
+      ...common,
+    } as MethodConfig);
   const src = cfg.method === "oracle" ? makeSplit(10000, 0.5, numZ, dim, mu, rng) : train;
   const bs = cfg.batchSize ?? 128;
   const steps = cfg.steps ?? 2000;

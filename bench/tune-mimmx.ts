@@ -24,6 +24,7 @@ import { evaluateTask, linearProbe } from "../src/eval/index.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
 import * as torch from "../src/tensor/index.js";
 import { arraySource, train } from "../src/train/index.js";
+import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
 
 export interface TuneConfig {
   name?: string;
@@ -112,6 +113,8 @@ export async function runTune(
     encoder: { name: "small-cnn" },
     partSize,
     lr: cfg.lr ?? 1e-3,
+    // The recorded tuning runs override the switches of the method layer's former fallbacks.
+    ...(methodName === "mimmx" ? METHOD_LAYER_MIMMX : {}),
     ...(cfg.mimmx ?? {}),
   } as MethodConfig);
   const trainSplit = isOracle ? b.splits.train_oracle : b.splits.train;

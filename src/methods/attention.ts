@@ -5,12 +5,12 @@
 // most of the penalty. Uniform weights (a_i = 1) are the ablation.
 
 export interface AttentionConfig {
-  /** softmax temperature in nats (default 0.1) */
-  tau?: number;
-  /** share of the uniform weight every spurion keeps (default 0.25) */
-  floor?: number;
-  /** EMA rate on the leakage: u <- rate u + (1 - rate) estimate (default 0.9) */
-  ema?: number;
+  /** softmax temperature in nats */
+  tau: number;
+  /** share of the uniform weight every spurion keeps */
+  floor: number;
+  /** EMA rate on the leakage: u <- rate u + (1 - rate) estimate */
+  ema: number;
 }
 
 export class ConfounderAttention {
@@ -21,14 +21,16 @@ export class ConfounderAttention {
   readonly ema: number;
   constructor(
     readonly numSpurions: number,
-    cfg: AttentionConfig = {},
+    cfg: AttentionConfig,
   ) {
-    this.tau = cfg.tau ?? 0.1;
-    this.floor = cfg.floor ?? 0.25;
-    this.ema = cfg.ema ?? 0.9;
+    this.tau = cfg.tau;
+    this.floor = cfg.floor;
+    this.ema = cfg.ema;
     if (!(this.tau > 0)) throw new Error(`ConfounderAttention: tau must be > 0, got ${this.tau}`);
     if (!(this.floor >= 0 && this.floor <= 1))
       throw new Error(`ConfounderAttention: floor must be in [0, 1], got ${this.floor}`);
+    if (!(this.ema >= 0 && this.ema < 1))
+      throw new Error(`ConfounderAttention: ema must be in [0, 1), got ${this.ema}`);
     this.u = new Array(numSpurions).fill(null);
   }
 

@@ -7,8 +7,10 @@
 // Afterwards w is kept positive and renormalised to sum to the number of terms.
 
 export interface GradNormConfig {
-  alpha?: number;
-  lr?: number;
+  /** exponent of the inverse training rate in the target G r_k^alpha */
+  alpha: number;
+  /** Adam step size on w */
+  lr: number;
 }
 
 export interface GradNormState {
@@ -31,10 +33,10 @@ export class GradNormWeights {
     readonly names: string[],
     /** per term: true when it is a loss whose decay rate matters (CE); false for the MI term (r = 1) */
     readonly isRateTerm: boolean[],
-    cfg: GradNormConfig = {},
+    cfg: GradNormConfig,
   ) {
-    this.alpha = cfg.alpha ?? 1.5;
-    this.lr = cfg.lr ?? 0.025;
+    this.alpha = cfg.alpha;
+    this.lr = cfg.lr;
     this.w = names.map(() => 1);
     this.initialLosses = names.map(() => null);
     this.m = names.map(() => 0);

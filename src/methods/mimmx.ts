@@ -6,19 +6,21 @@
 //
 // Switches (all logged every step): adaptive MI scaling s, GradNorm weights w_k, confounder attention
 // a_p, pair set (all / chain), conditional negatives, the estimator, and where critic batches come from:
-//   "reuse" (default): every update() is one encoder batch; after each N_FE of them the critics take
+//   "reuse": every update() is one encoder batch; after each N_FE of them the critics take
 //       N_MI steps on the detached features of the batch just seen (fresh negative samples each
 //       step). No extra encoder passes, which is what keeps a MIMM-X step near an MTL step.
 //   "fresh" (published): update() calls cycle through N_FE encoder batches and N_MI critic batches,
 //       the critic batches getting their features from a no-grad encoder pass.
 //
-// Gradient bookkeeping (why the step stays cheap): the heads read disjoint parts of f and the critics
-// are frozen, so one pass of autograd.grad over the CE terms to [f, W, heads] gives every CE term's
-// gradient on W (row block k of W belongs to part k alone, hence GradNorm's n_k), another over the MI
-// term gives the MI gradient on f and W; s follows from the norms on W, and a single
-// f.backward(g_class + lambda w_MI s g_MI) finishes the encoder. Heads and critics are each
-// differentiated once.
-import type { CriticObjective, EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
+// The encoder step is composed of the pieces in ./mimmx/, one per part of the objective:
+//   classification.ts  sum_k w_k CE_k and its gradient on f, W and the heads (one autograd pass);
+//   mi-gradient.ts     sum_p a_p Ĩ_p and its gradient on f and W (critics frozen, EMA held);
+//   scale.ts           s, on W ("lastLayer") or on every encoder parameter ("encoder");
+//   gradnorm-inputs.ts what GradNorm observes (per-term norms on W, loss values);
+//   assemble.ts        grad L_class + lambda w_MI s grad L_MI, routed into trunk or last layer.
+// Heads and critics are each differentiated once: the heads read disjoint parts of f, so the one
+// class pass gives every CE term's gradient on W (row block k belongs to part k alone), and a single
+// f.backward finishes the encoder.
 import { assertAllFinite } from "../mi/guard.js";
 import {
   buildPairEstimators,
@@ -26,96 +28,24 @@ import {
   type StackedInputs,
   StackedPairEstimators,
 } from "../mi/pair-estimators.js";
-import { miPairs, type PairSet, type PartPair } from "../mi/pair-sets.js";
+import { miPairs, type PartPair } from "../mi/pair-sets.js";
 import { Adam } from "../optim/index.js";
-import { grad, noGrad } from "../tensor/autograd.js";
-import { tensor } from "../tensor/creation.js";
+import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { ConfounderAttention } from "./attention.js";
 import { type Batch, taskLabels } from "./batch.js";
-import { globalNorm, setRequiresGrad } from "./grad-utils.js";
+import { setRequiresGrad } from "./grad-utils.js";
 import { type GradNormState, GradNormWeights } from "./gradnorm.js";
-import { BaseMethod, type CommonConfig, ce } from "./method.js";
+import { BaseMethod, ce } from "./method.js";
+import { assembleHeads, assembleOnParameters, assembleThroughFeatures } from "./mimmx/assemble.js";
+import { checkMimmxConfig, type MimmxConfig } from "./mimmx/config.js";
+import { gradNormObservation } from "./mimmx/gradnorm-inputs.js";
+import { type EncoderStepPieces, STEP_PIECES } from "./mimmx/pieces.js";
+import { encoderGradients } from "./mimmx/scale.js";
 import { balancedLogWeights } from "./pair-weights.js";
 
-export interface MimmxConfig extends CommonConfig {
-  /** weight of the MI penalty (default 1) */
-  lambda?: number;
-  /** estimator preset or full config (default: DEFAULT_ESTIMATOR) */
-  estimator?: EstimatorConfig | EstimatorPreset;
-  /** "all" pairs (y-z_i and z_i-z_j) or the "chain" (default "all") */
-  pairs?: PairSet;
-  /** negatives only among samples with the same y: estimates I(f_y; f_z | y) (default false) */
-  conditional?: boolean;
-  /** encoder batches per cycle (default 1) */
-  nFE?: number;
-  /** critic batches per cycle (default 5) */
-  nMI?: number;
-  criticData?: "reuse" | "fresh";
-  /** critic Adam lr (default 1e-3) */
-  criticLr?: number;
-  /** s = min(||g_class||, ||g_MI||) / ||g_MI|| (default true) */
-  adaptiveScaling?: boolean;
-  /**
-   * where s's gradients are taken: "encoder" = every encoder parameter (exact, one extra backward
-   * through the encoder), "lastLayer" = the last shared layer only (default, nearly free)
-   */
-  scalingScope?: "encoder" | "lastLayer";
-  /** GradNorm loss weights (default true) */
-  gradNorm?: boolean;
-  gradNormAlpha?: number;
-  gradNormLr?: number;
-  /** Confounder Attention Weighter (default true) */
-  attention?: boolean;
-  attentionTau?: number;
-  attentionFloor?: number;
-  attentionEma?: number;
-  /**
-   * whether GradNorm also weights the MI term (default true). false: GradNorm balances the CE terms
-   * only and the MI term keeps w_MI = 1, so lambda keeps its meaning (GradNorm otherwise shrinks
-   * w_MI ~ 1/lambda).
-   */
-  gradNormMi?: boolean;
-  /** encoder steps at the start without the MI penalty while the critics train (default 0) */
-  miWarmup?: number;
-  /** after the warm-up, lambda rises linearly from 0 over this many encoder steps (default 0) */
-  lambdaRamp?: number;
-  /**
-   * which pairs are penalised: "all" pairs of the pair set (default) or only those with f_y ("y"):
-   * y-z_i pairs, no z_i-z_j pairs.
-   */
-  penalise?: "all" | "y";
-  /**
-   * where the spurion parts' gradients (CE_zi and the MI gradient on f_zi) go: "trunk" (default)
-   * through the whole encoder; "lastLayer": only into the last shared layer's rows of f_zi, so the
-   * z-heads shape f_zi = W_zi h but never train the shared trunk h to represent the spurions.
-   */
-  spurionGrad?: "trunk" | "lastLayer";
-  /**
-   * where the MI gradient goes: "trunk" (default) through the whole encoder; "lastLayer": only onto
-   * the last shared layer W, so the penalty can rotate f_y away from the spurions but cannot collapse
-   * the trunk. Both spurionGrad and miGrad apply with scalingScope "lastLayer" only.
-   */
-  miGrad?: "trunk" | "lastLayer";
-  /**
-   * what the critics see of each spurion (our design): "part" (default, METHOD.md) the part f_zi
-   * itself; "probs": its head's class probabilities softmax(h_zi(f_zi)), detached. A part is a
-   * projection of the shared trunk and carries much besides z_i, so I(f_y; f_zi) is dominated by
-   * that shared nuisance; the head's output keeps what f_zi says about z_i only, so the penalty
-   * estimates I(f_y; z_i as the model sees it) and all of it lands on f_y. Only the y-z_i pairs are
-   * penalised in this view (z_i-z_j would compare two detached views).
-   */
-  spurionView?: "part" | "probs";
-  /** what critics ascend and the encoder descends: "dv" (published) or "jsd" (see CriticObjective) */
-  objective?: CriticObjective;
-  /**
-   * the distribution the MI terms refer to: "train" (default, METHOD.md) or "balanced" (our design):
-   * every batch reweighted so that the labels of each pair's tasks are independent and uniform, as
-   * in the balanced test (see pair-weights.ts). Needs the stacked (joint, split-first-layer) critics.
-   */
-  miDistribution?: "train" | "balanced";
-}
+export type { MimmxConfig } from "./mimmx/config.js";
 
 export class Mimmx extends BaseMethod {
   readonly name: string = "mimmx";
@@ -127,14 +57,23 @@ export class Mimmx extends BaseMethod {
   updates = 0;
   /** encoder updates so far */
   encoderSteps = 0;
+  private readonly pieces: EncoderStepPieces;
 
-  constructor(readonly cfg: MimmxConfig) {
+  /**
+   * `pieces`: replaces pieces of the encoder step (tests only: e.g. a sign-flipped MI gradient, to
+   * show that the tests catch it).
+   */
+  constructor(
+    readonly cfg: MimmxConfig,
+    pieces: Partial<EncoderStepPieces> = {},
+  ) {
+    checkMimmxConfig(cfg);
     super(cfg);
+    this.pieces = { ...STEP_PIECES, ...pieces };
     const names = cfg.tasks.map((t) => t.name);
-    const allPairs = miPairs(cfg.tasks.length, cfg.pairs ?? "all", names);
-    const probsView = (cfg.spurionView ?? "part") === "probs";
-    this.pairs =
-      (cfg.penalise ?? "all") === "y" || probsView ? allPairs.filter((p) => p.a.includes(0)) : allPairs;
+    const allPairs = miPairs(cfg.tasks.length, cfg.pairs, names);
+    const probsView = cfg.spurionView === "probs";
+    this.pairs = cfg.penalise === "y" || probsView ? allPairs.filter((p) => p.a.includes(0)) : allPairs;
     // Width of what the critics see of each part: f_y always; spurions as parts or as probabilities.
     const widths = probsView
       ? cfg.tasks.map((t, i) => (i === 0 ? cfg.partSize : t.numClasses))
@@ -149,21 +88,20 @@ export class Mimmx extends BaseMethod {
     this.optimizers.model = this.modelOptimizer();
     if (this.estimators) {
       this.stateModule.add("critics", this.estimators.module);
-      this.optimizers.critics = new Adam(this.estimators.module.parameters(), { lr: cfg.criticLr ?? 1e-3 });
+      this.optimizers.critics = new Adam(this.estimators.module.parameters(), { lr: cfg.criticLr });
     }
     const ceNames = names.map((n) => `ce/${n}`);
-    const terms = this.hasMi && (cfg.gradNormMi ?? true) ? [...ceNames, "mi"] : ceNames;
-    this.gradNorm =
-      (cfg.gradNorm ?? true)
-        ? new GradNormWeights(
-            terms,
-            terms.map((t) => t !== "mi"),
-            { alpha: cfg.gradNormAlpha, lr: cfg.gradNormLr },
-          )
-        : null;
+    if (cfg.gradNorm) {
+      const terms = this.hasMi && cfg.gradNormMi ? [...ceNames, "mi"] : ceNames;
+      this.gradNorm = new GradNormWeights(
+        terms,
+        terms.map((t) => t !== "mi"),
+        { alpha: cfg.gradNormAlpha, lr: cfg.gradNormLr },
+      );
+    } else this.gradNorm = null;
     const numSpurions = cfg.tasks.length - 1;
     this.attention =
-      (cfg.attention ?? true) && numSpurions > 1 && this.pairs.some((p) => p.spurion !== null)
+      cfg.attention && numSpurions > 1 && this.pairs.some((p) => p.spurion !== null)
         ? new ConfounderAttention(numSpurions, {
             tau: cfg.attentionTau,
             floor: cfg.attentionFloor,
@@ -173,13 +111,12 @@ export class Mimmx extends BaseMethod {
   }
 
   get hasMi(): boolean {
-    return this.estimators !== null && (this.cfg.lambda ?? 1) > 0;
+    return this.estimators !== null && this.cfg.lambda > 0;
   }
 
   update(batch: Batch): Record<string, number> {
-    const nFE = this.cfg.nFE ?? 1;
-    const nMI = this.cfg.nMI ?? 5;
-    if ((this.cfg.criticData ?? "reuse") === "fresh") {
+    const { nFE, nMI } = this.cfg;
+    if (this.cfg.criticData === "fresh") {
       const phase = this.updates % (nFE + nMI);
       this.updates++;
       if (phase < nFE || !this.hasMi) return tidy(() => this.encoderStep(batch).logs);
@@ -208,12 +145,23 @@ export class Mimmx extends BaseMethod {
     });
   }
 
-  /** One encoder + heads update with the critics frozen. Returns logs and the detached features. */
-  encoderStep(batch: Batch): { logs: Record<string, number>; features: Tensor } {
+  /**
+   * One encoder + heads update with the critics frozen. Returns logs and the detached features.
+   * `optimizerStep` false stops before the optimiser step (tests, diagnostics): every encoder and
+   * head parameter's .grad then holds the step's gradient, and GradNorm has seen the step.
+   */
+  encoderStep(batch: Batch, optimizerStep = true): { logs: Record<string, number>; features: Tensor } {
     const criticParams = this.estimators?.module.parameters() ?? [];
     setRequiresGrad(criticParams, false);
     try {
-      return tidy(() => this.encoderStepInner(batch));
+      return tidy(() => {
+        const out = this.encoderBackward(batch);
+        if (optimizerStep) {
+          this.optimizers.model.step();
+          this.encoderSteps++;
+        }
+        return out;
+      });
     } finally {
       setRequiresGrad(criticParams, true);
     }
@@ -221,140 +169,119 @@ export class Mimmx extends BaseMethod {
 
   /** lambda at this encoder step: 0 during the warm-up, then a linear ramp to cfg.lambda. */
   currentLambda(): number {
-    const lambda = this.cfg.lambda ?? 1;
-    const warm = this.cfg.miWarmup ?? 0;
-    const ramp = this.cfg.lambdaRamp ?? 0;
-    const t = this.encoderSteps - warm;
+    const { lambda, miWarmup, lambdaRamp } = this.cfg;
+    const t = this.encoderSteps - miWarmup;
     if (t < 0) return 0;
-    return ramp > 0 ? lambda * Math.min(1, (t + 1) / ramp) : lambda;
+    return lambdaRamp > 0 ? lambda * Math.min(1, (t + 1) / lambdaRamp) : lambda;
   }
 
-  private encoderStepInner(batch: Batch): { logs: Record<string, number>; features: Tensor } {
+  /**
+   * The gradient of L = sum_k w_k CE_k + lambda * w_MI * s * sum_p a_p Ĩ_p (METHOD.md) in .grad of
+   * every encoder and head parameter, w_MI being GradNorm's weight of the MI term (1 without it);
+   * then GradNorm's update of w from this step.
+   */
+  private encoderBackward(batch: Batch): { logs: Record<string, number>; features: Tensor } {
+    const P = this.pieces;
+    const cfg = this.cfg;
     const lambda = this.currentLambda();
     const numTasks = this.tasks.length;
-    const k = this.cfg.partSize;
     this.model.train();
-    const opt = this.optimizers.model;
-    opt.zeroGrad();
+    this.optimizers.model.zeroGrad();
     const f = this.model.forward(batch.x);
     const parts = this.model.split(f);
     const logits = this.model.logits(parts);
     const labels = taskLabels(batch);
-    const ceTerms = logits.map((l, i) => ce(l, labels[i]));
     const logs: Record<string, number> = {};
+
+    // CE_k, one per task.
+    const ceTerms = logits.map((l, i) => ce(l, labels[i]));
     const ceValues = ceTerms.map((t) => t.item());
     ceValues.forEach((v, i) => {
       logs[`ce/${this.tasks[i].name}`] = v;
     });
     assertAllFinite(logs);
 
-    // MI terms; the estimators throw NonFiniteError naming the pair on NaN/Inf.
-    let miLoss: Tensor | null = null;
-    if (this.hasMi) {
-      this.estimators!.module.train();
-      const { surrogates, estimates } = this.estimators!.terms(
-        this.criticViews(parts, logits),
-        batch.y,
-        this.pairWeights(batch),
-      );
-      this.pairs.forEach((p, i) => {
-        logs[`mi/${p.name}`] = estimates[i];
-      });
-      if (this.attention) this.attention.observe(this.spurionEstimates(estimates));
-      const att = this.attention?.weights() ?? null;
-      att?.forEach((a, i) => {
-        logs[`att/${this.tasks[i + 1].name}`] = a;
-      });
-      const pairWeights = this.pairs.map((p) => (att && p.spurion !== null ? att[p.spurion] : 1));
-      miLoss = surrogates.mul(tensor(pairWeights)).sum();
-      logs.mi_loss = miLoss.item();
-      assertAllFinite({ mi_loss: logs.mi_loss });
-    }
+    // sum_p a_p Ĩ_p (null without an MI term).
+    const miLoss = this.hasMi ? this.miLoss(parts, logits, batch, logs) : null;
 
+    // w_k: GradNorm's weights (all 1 without it); w_MI = 1 where GradNorm leaves the MI term alone.
     const gnMi = this.gradNorm?.names.includes("mi") ?? false;
     const w = this.gradNorm?.w ?? new Array(numTasks).fill(1);
-    const classLoss = ceTerms.map((t, i) => (w[i] === 1 ? t : t.mul(w[i]))).reduce((x, y) => x.add(y));
-    const miWeight = miLoss ? (gnMi ? w[numTasks] : 1) : 0;
+    const wMi = miLoss ? (gnMi ? w[numTasks] : 1) : 0;
     logs.lambda = lambda;
 
+    // Gradients of both halves on f, W (and the heads, class half only).
     const W = this.model.encoder.lastSharedWeight();
     const headParams = this.model.heads.parameters();
-    // Class gradients on f, W and the heads in one pass (the encoder below f is not touched yet).
-    const [gfClass, gwClass, ...gHeads] = grad(classLoss, [f, W, ...headParams], {
-      retainGraph: true,
-      allowUnused: true,
-    });
-    const [gfMi, gwMi] = miLoss
-      ? grad(miLoss, [f, W], { retainGraph: true, allowUnused: true })
-      : [null, null];
+    const cls = P.classificationGradients(P.weightedClassLoss(ceTerms, w), f, W, headParams);
+    const mi = miLoss ? P.miGradients(miLoss, f, W) : { f: null, W: null };
 
+    // s, then grad L_class + lambda w_MI s grad L_MI into the parameters.
     let s = 1;
-    const scope = this.cfg.scalingScope ?? "lastLayer";
-    const adaptive = (this.cfg.adaptiveScaling ?? true) && miLoss !== null;
-    const encoderParams = this.model.encoder.parameters();
-    if (adaptive && scope === "lastLayer") s = scaleFrom(globalNorm([gwClass]), globalNorm([gwMi]));
-    if (adaptive && scope === "encoder") {
-      // Exact: class and MI gradients on every encoder parameter (two passes through the encoder).
-      const gc = grad(f, encoderParams, { gradOutputs: [gfClass!], retainGraph: true, allowUnused: true });
-      const gm = grad(f, encoderParams, {
-        gradOutputs: [gfMi ?? gfClass!.mul(0)],
-        retainGraph: false,
-        allowUnused: true,
-      });
-      s = scaleFrom(globalNorm(gc), globalNorm(gm));
-      const coef = lambda * miWeight * s;
-      encoderParams.forEach((p, i) => {
-        const a = gc[i];
-        const b = gm[i];
-        p.grad = a && b ? a.add(b.mul(coef)) : (a ?? (b ? b.mul(coef) : null));
-      });
+    const adaptive = cfg.adaptiveScaling && miLoss !== null;
+    if (adaptive && cfg.scalingScope === "encoder") {
+      const encoderParams = this.model.encoder.parameters();
+      const g = encoderGradients(f, encoderParams, cls, mi);
+      s = P.encoderScale(g);
+      assembleOnParameters(encoderParams, g, lambda * wMi * s);
     } else {
-      const coef = lambda * miWeight * s;
-      const spurionLast = (this.cfg.spurionGrad ?? "trunk") === "lastLayer";
-      const miLast = (this.cfg.miGrad ?? "trunk") === "lastLayer";
-      let gf = gfMi && !miLast ? gfClass!.add(gfMi.mul(coef)) : gfClass!;
-      // Gradients that skip the trunk go straight onto W's rows.
-      let gwExtra: Tensor | null = null;
-      if (spurionLast) {
-        // Only f_y's gradient enters the trunk; the spurion rows of W get their own gradient directly.
-        const D = numTasks * k;
-        const rowMask = (keepY: boolean) => Array.from({ length: D }, (_, j) => (j < k === keepY ? 1 : 0));
-        gf = gf.mul(tensor(rowMask(true), { shape: [1, D] }));
-        const gw = gwMi && !miLast ? gwClass!.add(gwMi.mul(coef)) : gwClass!;
-        gwExtra = gw.mul(tensor(rowMask(false), { shape: [D, 1] }));
-      }
-      if (miLast && gwMi) gwExtra = gwExtra ? gwExtra.add(gwMi.mul(coef)) : gwMi.mul(coef);
-      f.backward(gf);
-      if (gwExtra) W.grad = W.grad ? W.grad.add(gwExtra) : gwExtra;
+      if (adaptive) s = P.lastLayerScale(cls, mi);
+      const routes = { spurionGrad: cfg.spurionGrad, miGrad: cfg.miGrad };
+      const layout = { partSize: cfg.partSize, numParts: numTasks };
+      assembleThroughFeatures(f, W, cls, mi, lambda * wMi * s, routes, layout);
     }
-    headParams.forEach((p, i) => {
-      p.grad = gHeads[i];
-    });
+    assembleHeads(headParams, cls);
     if (miLoss) logs.scale = s;
 
     if (this.gradNorm) {
-      // Row block i of W feeds part i only, so the block of grad_W(sum_k w_k CE_k) is w_i grad_W CE_i.
-      const norms = this.tasks.map((_, i) => globalNorm([gwClass!.narrow(0, i * k, k)]) / w[i]);
-      const values = [...ceValues];
-      if (miLoss && gnMi) {
-        norms.push(lambda * s * globalNorm([gwMi]));
-        values.push(logs.mi_loss);
-      }
+      const obs = gradNormObservation(
+        cls.W!,
+        w,
+        cfg.partSize,
+        ceValues,
+        miLoss && gnMi ? { gradW: mi.W, lambda, s, value: logs.mi_loss } : null,
+      );
       this.gradNorm.names.forEach((n, i) => {
         logs[`w/${n}`] = w[i];
       });
-      this.gradNorm.update(norms, values);
+      this.gradNorm.update(obs.norms, obs.values);
     }
-    opt.step();
-    this.encoderSteps++;
     logs.loss =
-      ceValues.reduce((acc, v, i) => acc + w[i] * v, 0) + (miLoss ? lambda * miWeight * s * logs.mi_loss : 0);
+      ceValues.reduce((acc, v, i) => acc + w[i] * v, 0) + (miLoss ? lambda * wMi * s * logs.mi_loss : 0);
     return { logs, features: f.detach() };
+  }
+
+  /**
+   * sum_p a_p Ĩ_p on this batch: every pair's surrogate (the estimators fold the batch into their
+   * EMAs and throw NonFiniteError naming the pair on NaN/Inf), the attention weights a_p after
+   * observing this batch's leakage estimates. Logs the estimates, a and the value.
+   */
+  private miLoss(parts: Tensor[], logits: Tensor[], batch: Batch, logs: Record<string, number>): Tensor {
+    const est = this.estimators!;
+    est.module.train();
+    const { surrogates, estimates } = est.terms(
+      this.criticViews(parts, logits),
+      batch.y,
+      this.pairWeights(batch),
+    );
+    this.pairs.forEach((p, i) => {
+      logs[`mi/${p.name}`] = estimates[i];
+    });
+    if (this.attention) this.attention.observe(this.spurionEstimates(estimates));
+    const att = this.attention?.weights() ?? null;
+    att?.forEach((a, i) => {
+      logs[`att/${this.tasks[i + 1].name}`] = a;
+    });
+    const pairWeights = this.pairs.map((p) => (att && p.spurion !== null ? att[p.spurion] : 1));
+    const miLoss = this.pieces.miPenalty(surrogates, pairWeights);
+    logs.mi_loss = miLoss.item();
+    assertAllFinite({ mi_loss: logs.mi_loss });
+    return miLoss;
   }
 
   /** Per-pair log importance weights of the batch (miDistribution "balanced"), else undefined. */
   private pairWeights(batch: Batch): Tensor | undefined {
-    if ((this.cfg.miDistribution ?? "train") !== "balanced") return undefined;
+    if (this.cfg.miDistribution !== "balanced") return undefined;
     const labels = taskLabels(batch).map((t) => t.dataSync() as ArrayLike<number>);
     return balancedLogWeights(this.pairs, labels);
   }
@@ -364,7 +291,7 @@ export class Mimmx extends BaseMethod {
    * spurion heads' detached class probabilities. `logits`: the heads' outputs when already computed.
    */
   private criticViews(parts: Tensor[], logits?: Tensor[]): Tensor[] {
-    if ((this.cfg.spurionView ?? "part") === "part") return parts;
+    if (this.cfg.spurionView === "part") return parts;
     return parts.map((p, i) => {
       if (i === 0) return p;
       return noGrad(() => (logits ? logits[i] : this.model.heads.head(i, p)).softmax(1));
@@ -461,9 +388,4 @@ interface CriticInputs {
   stacked: StackedInputs | null;
   condition: Tensor;
   logWeights: Tensor | undefined;
-}
-
-/** s = min(||g_class||, ||g_MI||) / ||g_MI||: MI gradients never outweigh the class gradients. */
-function scaleFrom(classNorm: number, miNorm: number): number {
-  return miNorm > 0 ? Math.min(classNorm, miNorm) / miNorm : 1;
 }

@@ -100,6 +100,7 @@ export function buildMethod(
     criticData: m.critic_data,
     criticLr: m.estimator.lr,
     adaptiveScaling: m.adaptive_scaling,
+    objective: m.estimator.objective,
   };
   let cfg: MethodConfig;
   switch (name) {
@@ -135,6 +136,11 @@ export function buildMethod(
         lambdaRamp: m.lambda_ramp,
         penalise: m.penalise,
         spurionView: m.spurion_view,
+        // No run-config keys yet (issue 12 item 2 adds them); these are the values they always had.
+        scalingScope: "lastLayer",
+        gradNormMi: true,
+        spurionGrad: "trunk",
+        miGrad: "trunk",
         miDistribution: m.mi_distribution,
       };
       break;

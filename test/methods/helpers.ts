@@ -1,6 +1,8 @@
 // Tiny synthetic shortcut data for method and loop tests: 28x28 images where y puts a bright blob
 // top-left and each spurion z_i a bright blob in another corner; z_i = y with probability `ratio`.
 import type { Batch } from "../../src/methods/batch.js";
+import type { CommonConfig, MimmxConfig } from "../../src/methods/index.js";
+import type { MimmSwitches } from "../../src/methods/mimm.js";
 import type { TaskSpec } from "../../src/models/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { type ArrayDataset, Rng } from "../../src/train/index.js";
@@ -51,3 +53,90 @@ export function asBatch(ds: ArrayDataset): Batch {
 }
 
 export const TASK_NAMES = { primary: "y", spurions: ["z0", "z1"] };
+
+/**
+ * The run configuration's current defaults for MIMM-X (src/cli/config.ts), as method-layer
+ * switches: the method layer has none of its own, so every test states its setting through this.
+ * `overrides` replace single switches; a switch that turns GradNorm or attention on needs their
+ * parameters, which are here already.
+ */
+export function mimmxOptions(overrides: MimmxOverrides = {}): MimmxSwitchSet {
+  return { ...CONFIG_LAYER_MIMMX, ...overrides } as MimmxSwitchSet;
+}
+
+/** Single switches to change; GradNorm and attention may be turned off. */
+export type MimmxOverrides = Partial<Omit<MimmxFullSwitches, "gradNorm" | "attention">> & {
+  gradNorm?: boolean;
+  attention?: boolean;
+};
+
+/** MimmxConfig without the common part (still a union over the GradNorm and attention switches). */
+export type MimmxSwitchSet = MimmxConfig extends infer T
+  ? T extends MimmxConfig
+    ? Omit<T, keyof CommonConfig>
+    : never
+  : never;
+
+/** MIMM's switches at the run configuration's defaults, spurion 0. */
+export function mimmOptions(overrides: Partial<MimmSwitches & { spurion: number }> = {}) {
+  const { lambda, estimator, conditional, nFE, nMI, criticData, criticLr, adaptiveScaling, objective } =
+    CONFIG_LAYER_MIMMX;
+  return {
+    lambda,
+    estimator,
+    conditional,
+    nFE,
+    nMI,
+    criticData,
+    criticLr,
+    adaptiveScaling,
+    objective,
+    spurion: 0,
+    ...overrides,
+  };
+}
+
+/** Every MIMM-X switch with GradNorm and attention on (their parameters present). */
+export type MimmxFullSwitches = Omit<
+  Extract<MimmxConfig, { gradNorm: true; attention: true }>,
+  keyof CommonConfig
+>;
+
+const CONFIG_LAYER_MIMMX: MimmxFullSwitches = {
+  lambda: 1,
+  // joint critic, 3 x 64, all B - 1 negatives, scores bounded by 5 tanh(T / 5)
+  estimator: {
+    critic: "joint",
+    hidden: [64, 64, 64],
+    firstLayer: "split",
+    negatives: "all",
+    scoreBound: 5,
+    conditional: false,
+    emaRate: 0.9,
+    objective: "dv",
+  },
+  pairs: "all",
+  conditional: false,
+  nFE: 1,
+  nMI: 5,
+  criticData: "reuse",
+  criticLr: 1e-4,
+  adaptiveScaling: true,
+  scalingScope: "lastLayer",
+  gradNorm: true,
+  gradNormAlpha: 1.5,
+  gradNormLr: 0.025,
+  gradNormMi: true,
+  attention: true,
+  attentionTau: 1,
+  attentionFloor: 0.1,
+  attentionEma: 0.9,
+  miWarmup: 0,
+  lambdaRamp: 0,
+  penalise: "all",
+  spurionGrad: "trunk",
+  miGrad: "trunk",
+  spurionView: "part",
+  objective: "dv",
+  miDistribution: "train",
+};

@@ -2,18 +2,21 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createMethod, METHOD_NAMES, type MethodConfig } from "../../src/methods/index.js";
 import * as torch from "../../src/tensor/index.js";
-import { asBatch, shortcutDataset, TASKS } from "./helpers.js";
+import { asBatch, mimmOptions, mimmxOptions, shortcutDataset, TASKS } from "./helpers.js";
 
 torch.setNumThreads(1);
 
 const common = { tasks: TASKS, encoder: { name: "small-cnn" }, partSize: 2, lr: 3e-3 } as const;
+
+/** Each method's own switches at the run configuration's defaults. */
+const SWITCHES: Partial<Record<string, object>> = { mimmx: mimmxOptions(), mimm: mimmOptions() };
 
 describe("every method trains on tiny synthetic data", () => {
   const batch = asBatch(shortcutDataset(32, 3));
   for (const name of METHOD_NAMES) {
     it(`${name} lowers its primary loss`, () => {
       torch.manualSeed(0);
-      const method = createMethod({ method: name, ...common } as MethodConfig);
+      const method = createMethod({ method: name, ...common, ...SWITCHES[name] } as MethodConfig);
       const ceY: number[] = [];
       let afterWarmup = 0;
       for (let s = 0; s < 25; s++) {
@@ -38,7 +41,7 @@ describe("every method trains on tiny synthetic data", () => {
 
   it("MIMM-X logs weights, attention, scale and per-pair MI every step", () => {
     torch.manualSeed(0);
-    const method = createMethod({ method: "mimmx", ...common });
+    const method = createMethod({ method: "mimmx", ...common, ...mimmxOptions() });
     const losses = torch.tidy(() => method.update(batch));
     for (const key of [
       "w/ce/y",
@@ -61,13 +64,15 @@ describe("every method trains on tiny synthetic data", () => {
     const method = createMethod({
       method: "mimmx",
       ...common,
-      criticData: "fresh",
-      scalingScope: "encoder",
-      pairs: "chain",
-      conditional: true,
-      gradNorm: false,
-      attention: false,
-      estimator: "separable-cosine",
+      ...mimmxOptions({
+        criticData: "fresh",
+        scalingScope: "encoder",
+        pairs: "chain",
+        conditional: true,
+        gradNorm: false,
+        attention: false,
+        estimator: "separable-cosine",
+      }),
     });
     const logs = [0, 1, 2].map(() => torch.tidy(() => method.update(batch)));
     assert.ok("ce/y" in logs[0] && "scale" in logs[0]);

@@ -6,7 +6,7 @@ import { runToy } from "../../bench/toy-shortcut.js";
 import { Mimmx } from "../../src/methods/mimmx.js";
 import * as torch from "../../src/tensor/index.js";
 import { assertThrowsWith } from "../helpers/assert.js";
-import { asBatch, shortcutDataset, TASKS } from "./helpers.js";
+import { asBatch, mimmxOptions, shortcutDataset, TASKS } from "./helpers.js";
 
 torch.setNumThreads(1);
 
@@ -17,7 +17,10 @@ describe("MIMM-X round-3 switches", () => {
 
   it('spurionView "probs": y-z_i pairs only, critics read the spurion heads\' probabilities', () => {
     torch.manualSeed(0);
-    const m = new Mimmx({ ...common, spurionView: "probs", gradNorm: false, adaptiveScaling: false });
+    const m = new Mimmx({
+      ...common,
+      ...mimmxOptions({ spurionView: "probs", gradNorm: false, adaptiveScaling: false }),
+    });
     assert.deepEqual(
       m.pairs.map((p) => p.name),
       ["y;z0", "y;z1"],
@@ -36,10 +39,7 @@ describe("MIMM-X round-3 switches", () => {
     // (zero here), so they must stay put while f_y's rows move.
     const m = new Mimmx({
       ...common,
-      spurionView: "probs",
-      gradNorm: false,
-      adaptiveScaling: false,
-      lambda: 5,
+      ...mimmxOptions({ spurionView: "probs", gradNorm: false, adaptiveScaling: false, lambda: 5 }),
     });
     const W = m.model.encoder.lastSharedWeight();
     const heads = m.model.heads.parameters();
@@ -58,16 +58,19 @@ describe("MIMM-X round-3 switches", () => {
 
   it('miDistribution "balanced" runs on the stacked critics and refuses the separate ones', () => {
     torch.manualSeed(0);
-    const m = new Mimmx({ ...common, miDistribution: "balanced" });
+    const m = new Mimmx({ ...common, ...mimmxOptions({ miDistribution: "balanced" }) });
     const logs = torch.tidy(() => m.update(batch));
     assert.ok(Number.isFinite(logs["mi/y;z0"]) && Number.isFinite(logs.loss));
-    const sep = new Mimmx({ ...common, miDistribution: "balanced", estimator: "separable-tanh" });
+    const sep = new Mimmx({
+      ...common,
+      ...mimmxOptions({ miDistribution: "balanced", estimator: "separable-tanh" }),
+    });
     assertThrowsWith(() => torch.tidy(() => sep.update(batch)), ["balanced", "stacked"]);
   });
 
   it('objective "jsd": critics ascend the JS bound, the DV estimate is still reported', () => {
     torch.manualSeed(0);
-    const m = new Mimmx({ ...common, objective: "jsd" });
+    const m = new Mimmx({ ...common, ...mimmxOptions({ objective: "jsd" }) });
     const logs = torch.tidy(() => m.update(batch));
     assert.ok(Number.isFinite(logs["mi/y;z0"]) && Number.isFinite(logs.mi_loss));
     // The JS surrogate is <= 0 per pair (both softplus terms are >= 0): the weighted sum is too.

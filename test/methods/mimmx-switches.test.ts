@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Mimmx } from "../../src/methods/mimmx.js";
 import * as torch from "../../src/tensor/index.js";
-import { asBatch, shortcutDataset, TASKS } from "./helpers.js";
+import { asBatch, mimmxOptions, shortcutDataset, TASKS } from "./helpers.js";
 
 torch.setNumThreads(1);
 
@@ -15,7 +15,7 @@ describe("MIMM-X experiment switches", () => {
 
   it("gradNormMi false: GradNorm weighs the CE terms only", () => {
     torch.manualSeed(0);
-    const m = new Mimmx({ ...common, gradNormMi: false });
+    const m = new Mimmx({ ...common, ...mimmxOptions({ gradNormMi: false }) });
     assert.deepEqual(m.gradNorm?.names, ["ce/y", "ce/z0", "ce/z1"]);
     const logs = torch.tidy(() => m.update(batch));
     assert.ok(!("w/mi" in logs) && Number.isFinite(logs["w/ce/y"]) && Number.isFinite(logs.loss));
@@ -23,13 +23,13 @@ describe("MIMM-X experiment switches", () => {
 
   it("miWarmup and lambdaRamp: lambda 0, then a linear ramp to cfg.lambda", () => {
     torch.manualSeed(0);
-    const m = new Mimmx({ ...common, lambda: 2, miWarmup: 2, lambdaRamp: 4 });
+    const m = new Mimmx({ ...common, ...mimmxOptions({ lambda: 2, miWarmup: 2, lambdaRamp: 4 }) });
     const lambdas = [0, 1, 2, 3, 4, 5, 6].map(() => torch.tidy(() => m.update(batch)).lambda);
     assert.deepEqual(lambdas, [0, 0, 0.5, 1, 1.5, 2, 2]);
   });
 
   it("penalise y: only the y-z_i pairs", () => {
-    const m = new Mimmx({ ...common, penalise: "y" });
+    const m = new Mimmx({ ...common, ...mimmxOptions({ penalise: "y" }) });
     assert.deepEqual(
       m.pairs.map((p) => p.name),
       ["y;z0", "y;z1"],
@@ -40,7 +40,7 @@ describe("MIMM-X experiment switches", () => {
     it(`spurionGrad ${spurionGrad}: CE_z trains W's z rows, the trunk only with "trunk"`, () => {
       torch.manualSeed(0);
       // With y's head zeroed, CE_y sends no gradient to f_y: only the spurion terms could move the trunk.
-      const m = new Mimmx({ ...common, spurionGrad, lambda: 0, gradNorm: false });
+      const m = new Mimmx({ ...common, ...mimmxOptions({ spurionGrad, lambda: 0, gradNorm: false }) });
       const W = m.model.encoder.lastSharedWeight();
       const trunk = m.model.encoder.parameters().filter((p) => p !== W);
       torch.noGrad(() => m.model.heads.parameters()[0].zero_());

@@ -14,7 +14,7 @@ describe("GradNorm loss weights", () => {
     const W = torch.randn([2, 4]).mul(0.1).keep().requiresGrad_(true);
     const x = torch.randn([64, 4]).keep();
     const t = torch.randn([64, 2]).keep();
-    const gn = new GradNormWeights(["a", "b"], [true, true], { lr: 0.05 });
+    const gn = new GradNormWeights(["a", "b"], [true, true], { alpha: 1.5, lr: 0.05 });
     const normsAt = () =>
       torch.tidy(() => {
         const out = x.matmul(W.t());
@@ -43,7 +43,7 @@ describe("GradNorm loss weights", () => {
 
 describe("Confounder Attention Weighter", () => {
   it("weights sum to N, respect the floor, favour the leakier spurion", () => {
-    const att = new ConfounderAttention(2, { tau: 0.1, floor: 0.25 });
+    const att = new ConfounderAttention(2, { tau: 0.1, floor: 0.25, ema: 0.9 });
     att.observe([0.5, 0.05]);
     const a = att.weights();
     assert.ok(Math.abs(a[0] + a[1] - 2) < 1e-9);
@@ -56,7 +56,7 @@ describe("Confounder Attention Weighter", () => {
     const pairs = miPairs(3, "all").filter((p) => p.spurion !== null);
     const est = buildPairEstimators(pairs, k);
     const opt = new Adam(est.module.parameters(), { lr: 3e-3 });
-    const att = new ConfounderAttention(2);
+    const att = new ConfounderAttention(2, { tau: 0.1, floor: 0.25, ema: 0.9 });
     const sample = () => {
       const z0 = torch.randint(0, 2, [128]).float().unsqueeze(1);
       const z1 = torch.randint(0, 2, [128]).float().unsqueeze(1);

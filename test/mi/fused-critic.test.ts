@@ -7,6 +7,7 @@ import { createMethod, type MethodConfig } from "../../src/methods/index.js";
 import type { Mimmx } from "../../src/methods/mimmx.js";
 import { type FusedCriticMode, type StackedPairEstimators, setFusedCriticStep } from "../../src/mi/index.js";
 import * as torch from "../../src/tensor/index.js";
+import { mimmxOptions } from "../methods/helpers.js";
 
 torch.setNumThreads(1);
 
@@ -15,6 +16,8 @@ const TASKS = [
   { name: "z0", numClasses: 2 },
   { name: "z1", numClasses: 2 },
 ];
+/** the one-hidden-layer critic (the kernel's case) with a critic lr of 1e-3 (the tolerances assume it) */
+const BASE = mimmxOptions({ estimator: "joint-64-k8", criticLr: 1e-3 });
 const B = 64;
 const STEPS = 6;
 const TOL = 1e-5;
@@ -40,6 +43,7 @@ function runSteps(mode: FusedCriticMode, extra: Partial<MethodConfig>, partSize 
         tasks: TASKS,
         encoder: { name: "small-cnn" },
         partSize,
+        ...BASE,
         ...extra,
       } as MethodConfig) as Mimmx;
       const y = torch.randint(0, 2, [B]);
@@ -131,6 +135,7 @@ function oneStepGrads(mode: FusedCriticMode, extra: Partial<MethodConfig>): Map<
         tasks: TASKS,
         encoder: { name: "small-cnn" },
         partSize: 2,
+        ...BASE,
         ...extra,
       } as MethodConfig) as Mimmx;
       const est = m.estimators as StackedPairEstimators;
@@ -197,6 +202,7 @@ describe("fused critic step", () => {
             tasks: TASKS,
             encoder: { name: "small-cnn" },
             partSize: 2,
+            ...BASE,
           });
           const batch: Batch = {
             x: torch.randn([B, 1, 28, 28]),

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { type Batch, createMethod, type Method } from "../../src/methods/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { arraySource, type BatchSource, train } from "../../src/train/index.js";
-import { shortcutDataset, TASK_NAMES, TASKS } from "../methods/helpers.js";
+import { mimmxOptions, shortcutDataset, TASK_NAMES, TASKS } from "../methods/helpers.js";
 
 torch.setNumThreads(1);
 
@@ -16,7 +16,13 @@ const source = arraySource(ds, { batchSize: 16, tasks: TASK_NAMES, seed: 7 });
 /** A fresh MIMM-X (the method with the most state: two optimisers, EMAs, GradNorm, attention). */
 function freshMethod(): Method {
   torch.manualSeed(123);
-  return createMethod({ method: "mimmx", tasks: TASKS, encoder: { name: "small-cnn" }, partSize: 2, nMI: 2 });
+  return createMethod({
+    method: "mimmx",
+    tasks: TASKS,
+    encoder: { name: "small-cnn" },
+    partSize: 2,
+    ...mimmxOptions({ nMI: 2 }),
+  });
 }
 
 function weights(m: Method): Map<string, number[]> {

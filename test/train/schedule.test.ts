@@ -10,7 +10,7 @@ import { type CommonConfig, createMethod, type Method, type MethodConfig } from 
 import { Adam, AdamW, SGD } from "../../src/optim/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { arraySource, train } from "../../src/train/index.js";
-import { asBatch, shortcutDataset, TASK_NAMES, TASKS } from "../methods/helpers.js";
+import { asBatch, mimmxOptions, shortcutDataset, TASK_NAMES, TASKS } from "../methods/helpers.js";
 
 torch.setNumThreads(1);
 
@@ -133,7 +133,7 @@ describe("schedules in the training loop", () => {
   });
 
   it("MIMM-X: the schedule drives the model optimiser only; the critics' lr stays", async () => {
-    const m = method({ ...cfg, nMI: 1, criticLr: 2e-3 }, "mimmx");
+    const m = method({ ...cfg, ...mimmxOptions({ nMI: 1, criticLr: 2e-3 }) }, "mimmx");
     await train({ method: m, data: source, epochs: 2, seed: 4 });
     assert.equal(m.optimizers.model.paramGroups[0].lr, 0.025);
     assert.equal(m.optimizers.critics.paramGroups[0].lr, 2e-3);
