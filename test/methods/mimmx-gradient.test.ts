@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Batch } from "../../src/methods/batch.js";
-import { Mimmx } from "../../src/methods/mimmx.js";
 import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
+import { Mimmx } from "../../src/methods/mimmx.js";
 import type { PartPair } from "../../src/mi/index.js";
 import type { MlpEncoder } from "../../src/models/mlp.js";
 import * as nn from "../../src/nn/index.js";

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runToy } from "../../bench/toy-shortcut.js";
+import { miGradients } from "../../src/methods/mimmx/mi-gradient.js";
+import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
 import { Mimmx } from "../../src/methods/mimmx.js";
 import * as torch from "../../src/tensor/index.js";
 import { assertThrowsWith } from "../helpers/assert.js";
@@ -80,21 +82,47 @@ describe("MIMM-X round-3 switches", () => {
 
 describe("MIMM-X on the toy shortcut problem", () => {
   // 16-d inputs: two noisy shape coordinates (~89% accurate), one clean marker z = y with p 0.9.
-  it("removes the shortcut ERM takes: inverted-split accuracy near the oracle's", () => {
-    const steps = 500;
-    const erm = runToy({ method: "erm", steps });
-    const oracle = runToy({ method: "oracle", steps });
-    const mx = runToy({
-      method: "mimmx",
-      steps,
-      mimmx: { lambda: 1, adaptiveScaling: false, gradNorm: false },
-    });
-    const inv = (r: Record<string, unknown>) => r.inverted as number;
+  const steps = 500;
+  const mimmx = { lambda: 1, adaptiveScaling: false, gradNorm: false };
+  let baselines: { erm: Record<string, unknown>; oracle: Record<string, unknown> } | null = null;
+  const baseline = () => {
+    baselines ??= { erm: runToy({ method: "erm", steps }), oracle: runToy({ method: "oracle", steps }) };
+    return baselines;
+  };
+  const inv = (r: Record<string, unknown>) => r.inverted as number;
+  const probe = (r: Record<string, unknown>) => (r.probes as Record<string, number>)["f_y->z0"];
+  /** What a MIMM-X run must show against ERM and the oracle; the ones it misses. */
+  const misses = (mx: Record<string, unknown>): string[] => {
+    const { erm, oracle } = baseline();
+    const out: string[] = [];
     // ERM leans on the marker: it loses > 15 points on the inverted split; MIMM-X must not.
+    if (!(inv(mx) > inv(erm) + 0.1)) out.push(`inverted ${inv(mx)} not above ERM's ${inv(erm)} + 0.1`);
+    if (!(inv(mx) > inv(oracle) - 0.06))
+      out.push(`inverted ${inv(mx)} not within 0.06 of the oracle's ${inv(oracle)}`);
+    if (!(probe(mx) < probe(erm))) out.push(`probe f_y->z0 ${probe(mx)} not below ERM's ${probe(erm)}`);
+    return out;
+  };
+
+  it("removes the shortcut ERM takes: inverted-split accuracy near the oracle's", () => {
+    const { erm, oracle } = baseline();
     assert.ok(inv(erm) < inv(oracle) - 0.15, `ERM inverted ${inv(erm)} vs oracle ${inv(oracle)}`);
-    assert.ok(inv(mx) > inv(erm) + 0.1, `MIMM-X inverted ${inv(mx)} vs ERM ${inv(erm)}`);
-    assert.ok(inv(mx) > inv(oracle) - 0.06, `MIMM-X inverted ${inv(mx)} vs oracle ${inv(oracle)}`);
-    const probe = (r: Record<string, unknown>) => (r.probes as Record<string, number>)["f_y->z0"];
-    assert.ok(probe(mx) < probe(erm), `probe f_y->z0 MIMM-X ${probe(mx)} vs ERM ${probe(erm)}`);
+    assert.deepEqual(misses(runToy({ method: "mimmx", steps, mimmx })), []);
+  });
+
+  it("fails with the MI gradient zeroed or its sign flipped (the test above can catch a broken method)", () => {
+    const mutants: Record<string, (g: torch.Tensor) => torch.Tensor> = {
+      zeroed: (g) => g.mul(0),
+      flipped: (g) => g.neg(),
+    };
+    for (const [name, mutate] of Object.entries(mutants)) {
+      const pieces: Partial<EncoderStepPieces> = {
+        miGradients: (loss, f, W) => {
+          const g = miGradients(loss, f, W);
+          return { f: g.f && mutate(g.f), W: g.W && mutate(g.W) };
+        },
+      };
+      const missed = misses(runToy({ method: "mimmx", steps, mimmx, pieces }));
+      assert.ok(missed.length > 0, `MI gradient ${name}: the toy test still passes`);
+    }
   });
 });
