@@ -50,12 +50,4 @@ describe("t-SNE", () => {
     for (let i = 1; i < 40; i++) assert.ok(r.indices[i] > r.indices[i - 1]);
     assert.deepEqual(r.indices, tsne(x, 3, { seed: 2, iterations: 50, maxPoints: 40 }).indices);
   });
-  it("embeds 1000 points in a few seconds", () => {
-    const { x } = clusters(250, 4, 16, 1, 6);
-    const t0 = performance.now();
-    tsne(x, 16, { seed: 0, iterations: 300 });
-    const ms = performance.now() - t0;
-    // 300 iterations here; the default 1000 takes ~3.3x as long.
-    assert.ok(ms < 6000, `${ms.toFixed(0)} ms`);
-  });
 });
