@@ -10,7 +10,14 @@ import { type CommonConfig, createMethod, type Method, type MethodConfig } from 
 import { Adam, AdamW, SGD } from "../../src/optim/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { arraySource, train } from "../../src/train/index.js";
-import { asBatch, mimmxOptions, shortcutDataset, TASK_NAMES, TASKS } from "../methods/helpers.js";
+import {
+  asBatch,
+  mimmOptions,
+  mimmxOptions,
+  shortcutDataset,
+  TASK_NAMES,
+  TASKS,
+} from "../methods/helpers.js";
 
 torch.setNumThreads(1);
 
@@ -41,7 +48,8 @@ describe("configured model optimiser", () => {
   it("every method builds its model optimiser from the config; critics keep their own Adam", () => {
     const sgd = { optimizer: { name: "sgd" as const, momentum: 0.8 }, lr: 0.05, weightDecay: 1e-4 };
     for (const name of ["erm", "mtl", "mimm", "mimmx", "adversarial", "groupdro"] as const) {
-      const m = method({ ...sgd, scheduler: { name: "step", stepSize: 1 } }, name);
+      const own = name === "mimmx" ? mimmxOptions() : name === "mimm" ? mimmOptions() : {};
+      const m = method({ ...sgd, scheduler: { name: "step", stepSize: 1 }, ...own }, name);
       const opt = m.optimizers.model;
       assert.ok(opt instanceof SGD, `${name}: model optimiser is ${opt.constructor.name}`);
       assert.equal(opt.paramGroups[0].lr, 0.05);
