@@ -1,6 +1,7 @@
 // MIMM-X: mutual-information minimisation between f_y and every spurion part f_zi (and between the
 // spurion parts), METHOD.md. The encoder + heads minimise
 //     L = sum_k w_k CE_k + lambda * s * sum_p a_p I_p
+// (w_MI, GradNorm's weight of the MI term, multiplies lambda s where GradNorm weighs that term)
 // while one critic per pair maximises its DV bound. The two alternate: encoder batches with critics
 // frozen, then critic batches on detached features, each side with its own Adam.
 //
