@@ -1,0 +1,106 @@
+// Kernel estimate of the dependence between features f and a discrete spurion label z within each
+// class of y (our design, the "kernel" estimator of MIMM-X). It is zero exactly when f is
+// independent of z given y, the condition I(f; z | y) = 0, and needs no trained critic:
+//
+//   D(f; z | y) = sum_c sum_j MMD^2( P(f | y = c, z = j), P(f | y = c) )
+//
+// MMD^2 with a characteristic kernel is zero iff the two distributions are equal, so D = 0 iff
+// every (y, z) group has its class's feature distribution, i.e. z tells nothing about f beyond y.
+// Why this and not a trained critic: the labels of the spurions are known at training time, and a
+// closed-form estimate cannot lag behind the encoder the way a critic in a min-max does; it sees the
+// mean shift a linear probe reads, and (through the RBF kernel) every other difference.
+//
+// Within a class the groups are compared to the class as a whole, each group with equal weight,
+// which is the (y, z) balancing of the balanced test: a minority group of 3 images in a batch counts
+// as much as a majority of 60. Groups absent from the batch contribute nothing (never a division by
+// zero); a class with fewer than two groups present contributes nothing.
+//
+// The kernel is a mix of RBF kernels exp(-|a-b|^2 / (2 m h)), h = the median squared distance of the
+// batch (detached, the median heuristic) and m in `bandwidths`: scale-free, so the encoder cannot
+// shrink the penalty by shrinking its features.
+import { tensor } from "../tensor/creation.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export const DEFAULT_BANDWIDTHS = [0.5, 1, 2];
+
+/**
+ * The contrast vectors of a batch: one row per present (class c, group j) with
+ * v_b = [y_b = c, z_b = j] / n_cj - [y_b = c] / n_c. MMD^2 of that pair is v^T K v.
+ * Labels < 0 (unknown) take no part. Returns the rows as a flat array and their count.
+ */
+export function groupContrasts(
+  y: ArrayLike<number>,
+  z: ArrayLike<number>,
+  numY: number,
+  numZ: number,
+): { rows: Float64Array; count: number } {
+  const b = y.length;
+  const out: number[] = [];
+  let count = 0;
+  for (let c = 0; c < numY; c++) {
+    const nj = new Array<number>(numZ).fill(0);
+    let nc = 0;
+    for (let i = 0; i < b; i++) {
+      if (y[i] !== c || z[i] < 0) continue;
+      nj[z[i]]++;
+      nc++;
+    }
+    if (nj.filter((n) => n > 0).length < 2) continue;
+    for (let j = 0; j < numZ; j++) {
+      if (nj[j] === 0) continue;
+      for (let i = 0; i < b; i++) {
+        const inClass = y[i] === c && z[i] >= 0;
+        out.push(inClass ? (z[i] === j ? 1 / nj[j] : 0) - 1 / nc : 0);
+      }
+      count++;
+    }
+  }
+  return { rows: Float64Array.from(out), count };
+}
+
+/** Squared Euclidean distances [B, B] of the rows of f, differentiable (no sqrt at zero). */
+export function squaredDistances(f: Tensor): Tensor {
+  const sq = f.mul(f).sum(1, true);
+  return sq.add(sq.t()).sub(f.matmul(f.t()).mul(2)).clamp(0);
+}
+
+/**
+ * The mixed RBF kernel matrix [B, B] of f. `scale` h defaults to the median heuristic (see the file
+ * comment), held constant for the gradient.
+ */
+export function rbfKernel(f: Tensor, bandwidths: number[] = DEFAULT_BANDWIDTHS, scale?: number): Tensor {
+  const d2 = squaredDistances(f);
+  const h = scale ?? Math.max(1e-8, median(d2.detach().dataSync() as ArrayLike<number>));
+  let k: Tensor | null = null;
+  for (const m of bandwidths) {
+    const term = d2.mul(-1 / (2 * m * h)).exp();
+    k = k ? k.add(term) : term;
+  }
+  return (k as Tensor).div(bandwidths.length);
+}
+
+/**
+ * D(f; z | y) for one spurion, a differentiable scalar (zero, still attached to f, when no class
+ * has two groups in the batch). It is the V-statistic, >= 0, with a small positive sampling bias
+ * for independent features (about sum_b v_b^2 (1 - mean k), larger for small groups); the bias
+ * comes from the kernel's constant diagonal, so it does not move the gradient.
+ */
+export function conditionalDependence(
+  f: Tensor,
+  y: ArrayLike<number>,
+  z: ArrayLike<number>,
+  numY: number,
+  numZ: number,
+  bandwidths: number[] = DEFAULT_BANDWIDTHS,
+  scale?: number,
+): Tensor {
+  const { rows, count } = groupContrasts(y, z, numY, numZ);
+  if (count === 0) return f.sum().mul(0);
+  const v = tensor(rows, { shape: [count, y.length], dtype: f.dtype });
+  return v.matmul(rbfKernel(f, bandwidths, scale)).mul(v).sum();
+}
+
+function median(a: ArrayLike<number>): number {
+  const s = Float64Array.from(a).sort();
+  return s[Math.floor(s.length / 2)];
+}

@@ -1,0 +1,144 @@
+// The kernel estimate of D(f; z | y): its contrast rows, its value against a direct double sum of
+// MMD^2 V-statistics, its gradient against finite differences, zero for independence and growth
+// with dependence, and that minimising it removes what a linear probe reads.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { linearProbe } from "../../src/eval/probe.js";
+import {
+  conditionalDependence,
+  groupContrasts,
+  rbfKernel,
+} from "../../src/mi/kernel-dependence.js";
+import * as torch from "../../src/tensor/index.js";
+import { Rng } from "../../src/util/random.js";
+import { gradcheck, uniform } from "../helpers/gradcheck.js";
+
+/** MMD^2 V-statistic between row sets A and B of f under kernel k, by a plain double sum. */
+function mmd2(f: number[][], a: number[], b: number[], k: (p: number[], q: number[]) => number): number {
+  const mean = (s: number[], t: number[]) => {
+    let acc = 0;
+    for (const i of s) for (const j of t) acc += k(f[i], f[j]);
+    return acc / (s.length * t.length);
+  };
+  return mean(a, a) + mean(b, b) - 2 * mean(a, b);
+}
+
+function rows(t: torch.Tensor): number[][] {
+  const [n, d] = t.shape;
+  const v = t.toArray();
+  return Array.from({ length: n }, (_, i) => v.slice(i * d, (i + 1) * d));
+}
+
+describe("kernel conditional dependence", () => {
+  it("builds one contrast row per present (class, group), none for a one-group class", () => {
+    // class 0: z = 0, 0, 1; class 1: z = 1, 1 (one group only -> no rows); one unknown z
+    const y = [0, 0, 0, 1, 1, 0];
+    const z = [0, 0, 1, 1, 1, -1];
+    const { rows: r, count } = groupContrasts(y, z, 2, 2);
+    assert.equal(count, 2);
+    const row0 = Array.from(r.subarray(0, 6));
+    const row1 = Array.from(r.subarray(6, 12));
+    const e = 1e-7;
+    [1 / 2 - 1 / 3, 1 / 2 - 1 / 3, -1 / 3, 0, 0, 0].forEach((v, i) => assert.ok(Math.abs(row0[i] - v) < e));
+    [-1 / 3, -1 / 3, 1 - 1 / 3, 0, 0, 0].forEach((v, i) => assert.ok(Math.abs(row1[i] - v) < e));
+  });
+
+  it("equals the sum of MMD^2 between each group and its class, by a direct double sum", () => {
+    const f = uniform([10, 3], 7);
+    const y = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
+    const z = [0, 1, 1, 0, 2, 1, 1, 0, 0, 0];
+    const h = 0.8;
+    const bw = [0.5, 1, 2];
+    const k = (p: number[], q: number[]) => {
+      const d2 = p.reduce((acc, v, i) => acc + (v - q[i]) ** 2, 0);
+      return bw.reduce((acc, m) => acc + Math.exp(-d2 / (2 * m * h)), 0) / bw.length;
+    };
+    const fr = rows(f);
+    let expected = 0;
+    for (let c = 0; c < 2; c++) {
+      const cls = y.map((v, i) => (v === c ? i : -1)).filter((i) => i >= 0);
+      for (let j = 0; j < 3; j++) {
+        const g = cls.filter((i) => z[i] === j);
+        if (g.length > 0) expected += mmd2(fr, g, cls, k);
+      }
+    }
+    const got = conditionalDependence(f, y, z, 2, 3, bw, h).item();
+    assert.ok(Math.abs(got - expected) < 1e-9, `${got} vs ${expected}`);
+  });
+
+  it("has the gradient of finite differences (bandwidth held fixed)", () => {
+    const y = [0, 0, 0, 1, 1, 1, 0, 1];
+    const z = [0, 1, 1, 0, 1, 0, 0, 0];
+    gradcheck("conditionalDependence", (f) => conditionalDependence(f, y, z, 2, 2, [0.5, 1, 2], 1.3), [
+      uniform([8, 2], 3),
+    ]);
+  });
+
+  it("is at its permutation null when f is independent of z given y, and grows with the dependence", () => {
+    const rng = new Rng(1);
+    const n = 256;
+    const y = Array.from({ length: n }, () => (rng.next() < 0.5 ? 1 : 0));
+    const z = y.map((v) => (rng.next() < 0.9 ? v : 1 - v)); // z correlated with y, as in training
+    // The null: z shuffled within each class keeps the group sizes and breaks any f-z link.
+    const shuffledWithinClass = () => {
+      const out = [...z];
+      for (const c of [0, 1]) {
+        const idx = y.map((v, i) => (v === c ? i : -1)).filter((i) => i >= 0);
+        const vals = idx.map((i) => z[i]);
+        for (let i = vals.length - 1; i > 0; i--) {
+          const j = Math.floor(rng.next() * (i + 1));
+          [vals[i], vals[j]] = [vals[j], vals[i]];
+        }
+        idx.forEach((i, k) => {
+          out[i] = vals[k];
+        });
+      }
+      return out;
+    };
+    const nulls = Array.from({ length: 10 }, shuffledWithinClass);
+    const measure = (shift: number) => {
+      const f = new Float32Array(n * 2);
+      for (let i = 0; i < n; i++) {
+        f[2 * i] = rng.normal() + 2 * y[i]; // y is in the features: that is allowed
+        f[2 * i + 1] = rng.normal() + shift * z[i]; // the spurion, by `shift`
+      }
+      return torch.tidy(() => {
+        const t = torch.tensor(f, { shape: [n, 2] });
+        const nullMean =
+          nulls.reduce((acc, zn) => acc + conditionalDependence(t, y, zn, 2, 2).item(), 0) / nulls.length;
+        return conditionalDependence(t, y, z, 2, 2).item() - nullMean;
+      });
+    };
+    const excess = [0, 1, 2, 4].map(measure);
+    assert.ok(Math.abs(excess[0]) < 0.25 * excess[1], `independent ${excess[0]} vs shift 1 ${excess[1]}`);
+    for (let i = 1; i < excess.length; i++) assert.ok(excess[i] > excess[i - 1], excess.join(", "));
+  });
+
+  it("removes what a linear probe reads when minimised (not blind)", () => {
+    const rng = new Rng(2);
+    const n = 120;
+    const y = Array.from({ length: n }, () => (rng.next() < 0.5 ? 1 : 0));
+    const z = Array.from({ length: n }, () => (rng.next() < 0.5 ? 1 : 0));
+    const init = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      init[2 * i] = rng.normal() * 0.3 + y[i];
+      init[2 * i + 1] = rng.normal() * 0.3 + 1.5 * z[i];
+    }
+    const probeZ = (f: Float32Array) => linearProbe(f, 2, Int32Array.from(z), { numClasses: 2 }).accuracy;
+    const before = probeZ(init);
+    const f = torch.tensor(init, { shape: [n, 2], requiresGrad: true });
+    for (let step = 0; step < 120; step++) {
+      torch.tidy(() => {
+        const d = conditionalDependence(f, y, z, 2, 2);
+        const [g] = torch.grad(d, [f]);
+        torch.noGrad(() => f.add_(g as torch.Tensor, -40));
+      });
+    }
+    const after = probeZ(f.dataSync() as Float32Array);
+    const yProbe = linearProbe(f.dataSync() as Float32Array, 2, Int32Array.from(y), { numClasses: 2 }).accuracy;
+    assert.ok(before > 0.9, `the probe reads z before: ${before}`);
+    assert.ok(after < 0.62, `after minimising, the probe reads z at ${after}`);
+    assert.ok(yProbe > 0.85, `y stays readable: ${yProbe}`);
+    void rbfKernel;
+  });
+});
