@@ -29,6 +29,7 @@ import {
 import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
 import { buildMethod, initEncoderFrom, METHOD_LABELS } from "./method.js";
 import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
+import { checkResume, describeChanges } from "./resume.js";
 import { trainMethod } from "./train-method.js";
 
 export interface RunOptions {
@@ -42,6 +43,8 @@ export interface RunOptions {
   methods?: MethodName[];
   /** stop every method after this many steps (tests) */
   maxSteps?: number;
+  /** with resume: continue even though the config differs from the run's (the old one is kept) */
+  force?: boolean;
   /** where messages go (default stderr) */
   log?: (message: string) => void;
 }
@@ -146,13 +149,21 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   const log = o.log ?? defaultLog;
   const mode = progressMode(o.quiet);
   if (config.train.threads > 0) setNumThreads(config.train.threads);
+  if (o.resume) {
+    const changes = checkResume(dir, config, o.force ?? false);
+    if (changes.length > 0)
+      log(
+        `--force: resuming under a changed config (${describeChanges(changes)}); the previous one is kept beside config.yaml`,
+      );
+  }
   mkdirSync(dir, { recursive: true });
   const configYaml = stringify(config);
   writeFileSync(join(dir, RUN_FILES.config), configYaml);
+  const previousRecord = o.resume ? readJson<RunRecord>(join(dir, RUN_FILES.run)) : undefined;
   const record: RunRecord = {
     name: config.name,
     methods: methodsOf(config, o.methods),
-    created: new Date().toISOString(),
+    created: previousRecord?.created ?? new Date().toISOString(),
   };
   writeJson(join(dir, RUN_FILES.run), record);
 
@@ -165,7 +176,6 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
     const mdir = methodDir(dir, key);
     mkdirSync(mdir, { recursive: true });
     const trainPath = join(mdir, METHOD_FILES.train);
-    const previous = o.resume ? readJson<MethodRecord["train"]>(trainPath) : undefined;
     manualSeed(config.seed);
     const method = buildMethod(config, data.tasks, name);
     if (config.model.pretrained) {
@@ -182,7 +192,6 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       log(
         `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,
       );
-    const t0 = performance.now();
     const result = await trainMethod({
       config,
       method,
@@ -201,7 +210,8 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       globalStep: result.globalStep,
       best: result.best,
       nonFiniteTerm: result.nonFiniteTerm,
-      seconds: (performance.now() - t0) / 1000 + (previous?.seconds ?? 0),
+      // Summed over every session of the run by the training loop (it is kept in the checkpoint).
+      seconds: result.seconds,
     };
     writeJson(trainPath, train);
     if (result.status === "aborted") {
