@@ -127,26 +127,48 @@ function prepareFashion(config: RunConfig): PreparedData {
   };
 }
 
-/** A config label (column + positive values or threshold) as the data layer's LabelSpec. */
+/**
+ * A manifest label (column + positive/negative values, a value map or a threshold) as the data
+ * layer's LabelSpec. `at` is the label's config path, for the errors that name what to change.
+ */
 function labelSpec(
-  table: Table,
+  d: DataConfig,
   name: string,
-  column: string,
-  positive?: string[],
-  threshold?: number,
+  label: Pick<LabelSpec, "column"> & {
+    positive?: string[];
+    negative?: string[];
+    values?: Record<string, number>;
+    threshold?: number;
+  },
+  at: string,
+  missing: MissingPolicy,
 ): LabelSpec {
-  if (threshold !== undefined) return { column, name, bins: [threshold], missing: "skip" };
-  if (positive) {
-    // "everything else is class 0": every value seen in the column gets a class; blanks stay missing.
-    const col = table.columnIndex(column);
-    const map: Record<string, number> = {};
-    for (const row of table.rows) {
-      const v = row[col].trim();
-      if (v !== "") map[v] = positive.includes(v) ? 1 : 0;
-    }
-    return { column, name, map, missing: "skip", classNames: ["other", positive.join("|")] };
-  }
-  return { column, name, integer: true, missing: "skip" };
+  const reading = {
+    column: label.column,
+    name,
+    missing,
+    missingValues: d.missing_values,
+    caseInsensitive: d.case_insensitive,
+  };
+  const fix = (how: string) =>
+    `${how}, add placeholders for a missing value to data.missing_values${d.case_insensitive ? "" : ", or set data.case_insensitive: true when only the case differs"}`;
+  if (label.threshold !== undefined)
+    return { ...reading, bins: [label.threshold], fix: fix(`${at}.threshold bins a number column`) };
+  if (label.values) return { ...reading, map: label.values, fix: fix(`Add the value to ${at}.values`) };
+  if (label.positive)
+    return {
+      ...reading,
+      positive: label.positive,
+      negative: label.negative,
+      fix: fix(`List the value in ${at}.positive or ${at}.negative`),
+    };
+  return {
+    ...reading,
+    integer: true,
+    fix: fix(
+      `A label column without a mapping must hold class ids 0, 1, ...; for text give ${at}.positive (the values of class 1; ${at}.negative the values of class 0) or ${at}.values ({text: class id}), for numbers ${at}.threshold`,
+    ),
+  };
 }
 
 function imageTransforms(d: DataConfig): TransformSpec[] {
@@ -156,9 +178,14 @@ function imageTransforms(d: DataConfig): TransformSpec[] {
   return t;
 }
 
-/** data.missing_labels as the data layer's policy for a blank label cell. */
+/** data.missing_labels as the data layer's policy for a missing primary label. */
 function missingPolicy(d: DataConfig): MissingPolicy {
   return d.missing_labels === "drop" ? "skip" : d.missing_labels === "fail" ? "fail" : { fill: 0 };
+}
+
+/** A missing spurion label drops its row (it cannot be confounded), or fails with "fail". */
+function spurionMissingPolicy(d: DataConfig): MissingPolicy {
+  return d.missing_labels === "fail" ? "fail" : "skip";
 }
 
 /** Source "chexpert": the published CSV layout (columns validated by the config schema). */
@@ -176,6 +203,9 @@ function loadChexpert(config: RunConfig): SourceResult {
     ageBins: age?.threshold !== undefined ? [age.threshold] : undefined,
     uncertainty: d.uncertain_labels === "drop" ? "ignore" : d.uncertain_labels,
     blank: missingPolicy(d),
+    spurionMissing: spurionMissingPolicy(d),
+    missingValues: d.missing_values,
+    caseInsensitive: d.case_insensitive,
     frontalOnly: d.chexpert.frontal_only,
     size,
     transforms: [
@@ -225,6 +255,9 @@ function loadMri(config: RunConfig): SourceResult {
     layout,
     normalize: d.transforms.normalize ? "zscore" : "none",
     missing: missingPolicy(d),
+    spurionMissing: spurionMissingPolicy(d),
+    missingValues: d.missing_values,
+    caseInsensitive: d.case_insensitive,
     onError: d.on_unreadable === "fail" ? "fatal" : "skip",
   });
 }
@@ -235,7 +268,6 @@ function loadSource(config: RunConfig): SourceResult {
   if (d.source === "mri") return loadMri(config);
   const root = d.root as string;
   const task = d.task as NonNullable<DataConfig["task"]>;
-  const metadata = d.spurions.filter((s) => s.kind === "metadata");
   const onError = d.on_unreadable === "fail" ? "fatal" : "skip";
   const channels = config.model.in_channels;
   const itemShape = [channels, ...d.image_size];
@@ -247,8 +279,20 @@ function loadSource(config: RunConfig): SourceResult {
       `${table.source}: no image path column (expected one of path, Path, image, file, filename)`,
     );
   const labels = [
-    labelSpec(table, task.column, task.column, task.positive, task.threshold),
-    ...metadata.map((s) => labelSpec(table, s.name, s.column as string, s.positive, s.threshold)),
+    labelSpec(d, task.column, task, "data.task", missingPolicy(d)),
+    ...d.spurions.flatMap((s, i) =>
+      s.kind === "metadata"
+        ? [
+            labelSpec(
+              d,
+              s.name,
+              { ...s, column: s.column as string },
+              `data.spurions[${i}]`,
+              spurionMissingPolicy(d),
+            ),
+          ]
+        : [],
+    ),
   ];
   return fromManifest({
     csv: table,
