@@ -30,7 +30,11 @@ import {
   type TaskInfo,
   type TransformSpec,
 } from "../data/index.js";
+import type { ItemOrigin } from "../data/sources/manifest.js";
+import { pairingOf, type SpurionSpec } from "../data/splits/confounded.js";
+import { computeCounts } from "../data/splits/counts.js";
 import { hashSeed } from "../util/random.js";
+import { checkSkipped, type SkippedFile } from "./skipped.js";
 
 export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted" | "test_balanced";
 
@@ -42,6 +46,13 @@ export interface PreparedData {
   counts: SplitCounts[];
   /** one sentence for the report */
   description: string;
+  /** images that could not be read and were left out (on_unreadable: skip, within max_skipped) */
+  skipped: SkippedFile[];
+}
+
+export interface PrepareOptions {
+  /** also build train_oracle, the uncorrelated training split of method "oracle" */
+  oracle?: boolean;
 }
 
 export interface DataProgress {
@@ -80,10 +91,14 @@ export function syntheticSpurion(s: SpurionConfig): SyntheticSpurion {
   }
 }
 
-export async function prepareData(config: RunConfig, progress?: DataProgress): Promise<PreparedData> {
+export async function prepareData(
+  config: RunConfig,
+  progress?: DataProgress,
+  options: PrepareOptions = {},
+): Promise<PreparedData> {
   return config.data.source === "fashion-confounded"
     ? prepareFashion(config)
-    : prepareFromFiles(config, progress);
+    : prepareFromFiles(config, progress, options);
 }
 
 function prepareFashion(config: RunConfig): PreparedData {
@@ -123,6 +138,7 @@ function prepareFashion(config: RunConfig): PreparedData {
       test_balanced: relabel(b.splits.test_balanced, "test_balanced"),
     },
     counts,
+    skipped: [],
     description: `${tasks[0].description}; spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
   };
 }
@@ -305,7 +321,11 @@ function loadSource(config: RunConfig): SourceResult {
   });
 }
 
-async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Promise<PreparedData> {
+async function prepareFromFiles(
+  config: RunConfig,
+  progress: DataProgress | undefined,
+  options: PrepareOptions,
+): Promise<PreparedData> {
   const d = config.data;
   const src = loadSource(config);
   const primary = src.tasks[0].name;
@@ -327,14 +347,15 @@ async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Pro
         : { name: s.name, role: "spurion", numClasses: 2, description: `synthetic ${s.kind}` };
     }),
   ];
-  const splits = makeConfoundedSplits({
+  const spurionSpecs: SpurionSpec[] = d.spurions.map((s) => ({
+    name: s.name,
+    numClasses: tasks.find((t) => t.name === s.name)?.numClasses ?? 2,
+    ratio: s.ratio,
+    kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
+  }));
+  const splitConfig = {
     primary: { name: primary, numClasses: tasks[0].numClasses },
-    spurions: d.spurions.map((s) => ({
-      name: s.name,
-      numClasses: tasks.find((t) => t.name === s.name)?.numClasses ?? 2,
-      ratio: s.ratio,
-      kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
-    })),
+    spurions: spurionSpecs,
     pools: {
       all: {
         y: pool.y,
@@ -344,51 +365,110 @@ async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Pro
       },
     },
     splits: [
-      { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" },
-      { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" },
-      { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" },
-      { name: "train", pool: "all", size: d.splits.train, mode: "ratio" },
+      { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" as const },
+      { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" as const },
+      { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" as const },
+      { name: "train", pool: "all", size: d.splits.train, mode: "ratio" as const },
     ],
     seed: config.seed,
-  });
+  };
+  const splits = makeConfoundedSplits(splitConfig);
+  if (options.oracle) splits.push(oracleSplit(splitConfig, d));
   const out = {} as PreparedData["splits"];
+  const counts: SplitCounts[] = [];
+  const skipped: SkippedFile[] = [];
   for (const s of splits) {
-    out[s.name as Exclude<SplitName, "train_oracle">] = await decodeSplit(
-      config,
-      src.dataset,
-      s,
-      tasks,
-      synthetic,
-      progress,
+    const decoded = await decodeSplit(config, src.dataset, src.origins, s, tasks, synthetic, progress);
+    out[s.name as SplitName] = decoded.dataset;
+    skipped.push(...decoded.skipped);
+    // The counts of what the split holds after unreadable images left it, not of what was planned.
+    counts.push(
+      decoded.skipped.length === 0
+        ? s.counts
+        : computeCounts({
+            split: s.name,
+            primary,
+            y: decoded.dataset.labels[primary],
+            numClasses: tasks[0].numClasses,
+            spurions: spurionSpecs.map((sp) => ({
+              name: sp.name,
+              values: decoded.dataset.labels[sp.name],
+              numClasses: sp.numClasses,
+              pairing: pairingOf(sp, tasks[0].numClasses),
+            })),
+          }),
     );
   }
   return {
     tasks,
     splits: out,
-    counts: splits.map((s) => s.counts),
+    // train_oracle is a training split, not one of the protocol's tables.
+    counts: counts.filter((c) => c.split !== "train_oracle"),
+    skipped,
     description: `${d.source} (${d.root}): ${primary} with spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
   };
+}
+
+/**
+ * train_oracle: as many rows as train with every spurion independent of the label (P(z = paired y)
+ * = 1 / K_z), drawn after the protocol's splits so they stay as they are; it may reuse train's rows
+ * but none of validation or the tests. A pool that cannot supply it is an error here, before any
+ * method trains.
+ */
+function oracleSplit(cfg: Parameters<typeof makeConfoundedSplits>[0], d: DataConfig): ConfoundedSplit {
+  const ratios = Object.fromEntries(cfg.spurions.map((s) => [s.name, 1 / s.numClasses]));
+  try {
+    const all = makeConfoundedSplits({
+      ...cfg,
+      splits: [
+        ...cfg.splits,
+        {
+          name: "train_oracle",
+          pool: "all",
+          size: d.splits.train,
+          mode: "ratio",
+          ratios,
+          disjointFrom: ["test_balanced", "test_inverted", "validation"],
+        },
+      ],
+    });
+    return all[all.length - 1];
+  } catch (e) {
+    throw new Error(
+      `method "oracle" needs an uncorrelated training split (train_oracle: ${d.splits.train} rows, every spurion independent of ${cfg.primary.name}), and this data cannot supply it. Lower data.splits.train, or leave oracle out of the methods.\n${(e as Error).message}`,
+    );
+  }
 }
 
 async function decodeSplit(
   config: RunConfig,
   source: FileDataset,
+  origins: readonly ItemOrigin[],
   split: ConfoundedSplit,
   tasks: TaskInfo[],
   synthetic: SpurionConfig[],
   progress?: DataProgress,
-): Promise<InMemoryDataset> {
+): Promise<{ dataset: InMemoryDataset; skipped: SkippedFile[] }> {
   progress?.step?.(split.name, 0, split.rows.length);
   const subset = subsetFileDataset(source, split.name, split.rows, split.labels);
   subset.labelNames = Object.keys(split.labels);
+  // Every unreadable image of the split is collected (and then judged by on_unreadable and
+  // max_skipped), so an error can name them all with their CSV lines.
+  subset.pipeline = { ...subset.pipeline, onError: "skip" };
   const { dataset, summary } = await materialize(subset, { numWorkers: 0 });
   progress?.step?.(split.name, split.rows.length, split.rows.length);
-  if (summary.skipped.length > 0)
-    progress?.log(`data: ${split.name}: skipped ${summary.skipped.length} unreadable images`);
+  const skipped = summary.skipped.map((s): SkippedFile => {
+    const origin = origins[split.rows[s.index]];
+    // The loader's message starts with the path, which the record holds already.
+    const reason = s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error;
+    return { split: split.name, path: s.path, csv: origin?.csv ?? "", line: origin?.line ?? 0, reason };
+  });
+  const warning = checkSkipped(config.data, split.name, split.rows.length, skipped);
+  if (warning) progress?.log(warning);
   dataset.tasks = tasks;
   dataset.name = split.name;
   if (synthetic.length > 0) writeSyntheticSpurions(config, dataset, synthetic);
-  return dataset;
+  return { dataset, skipped };
 }
 
 /** Writes the synthetic spurions of each row into its image (values already assigned by the split). */

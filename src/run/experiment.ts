@@ -18,7 +18,7 @@ import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
 import { cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
-import { type PreparedData, prepareData } from "./data.js";
+import { type PreparedData, type PrepareOptions, prepareData } from "./data.js";
 import {
   auditMethod,
   evaluateMethod,
@@ -30,6 +30,7 @@ import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
 import { buildMethod, initEncoderFrom, METHOD_LABELS } from "./method.js";
 import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
 import { checkResume, describeChanges } from "./resume.js";
+import { skippedCsv } from "./skipped.js";
 import { trainMethod } from "./train-method.js";
 
 export interface RunOptions {
@@ -82,21 +83,33 @@ function methodsOf(config: RunConfig, names?: MethodName[]): RunRecord["methods"
 }
 
 export function dataRecord(data: PreparedData): DataRecord {
-  return { tasks: data.tasks, counts: data.counts, description: data.description };
+  return { tasks: data.tasks, counts: data.counts, description: data.description, skipped: data.skipped };
 }
 
-/** Builds the data of a config with a progress line (data prep can take minutes for file sources). */
-export async function loadData(config: RunConfig, quiet?: boolean, log = defaultLog): Promise<PreparedData> {
+/**
+ * Builds the data of a config with a progress line (data prep can take minutes for file sources).
+ * Skipped images are always reported, quiet or not: a run must never lose data out of sight.
+ */
+export async function loadData(
+  config: RunConfig,
+  quiet?: boolean,
+  log = defaultLog,
+  options: PrepareOptions = {},
+): Promise<PreparedData> {
   const t0 = performance.now();
   if (!quiet) log(`data: building ${config.data.source} splits ...`);
-  const data = await prepareData(config, {
-    log: (m) => {
-      if (!quiet) log(m);
+  const data = await prepareData(
+    config,
+    {
+      log: (m) => {
+        if (!quiet || m.includes("unreadable")) log(m);
+      },
+      step: (split, done, total) => {
+        if (!quiet && done === total) log(`data: ${split}: ${total} images decoded`);
+      },
     },
-    step: (split, done, total) => {
-      if (!quiet && done === total) log(`data: ${split}: ${total} images decoded`);
-    },
-  });
+    options,
+  );
   if (!quiet) {
     const sizes = Object.entries(data.splits).map(([k, v]) => `${k} ${v?.length}`);
     log(`data: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sizes.join(", ")})`);
@@ -167,7 +180,12 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   };
   writeJson(join(dir, RUN_FILES.run), record);
 
-  const data = await loadData(config, o.quiet, log);
+  // Every data problem (labels, split and oracle feasibility, unreadable images) stops the run
+  // here, before any method trains.
+  const data = await loadData(config, o.quiet, log, {
+    oracle: record.methods.some((m) => m.method === "oracle"),
+  });
+  writeFileSync(join(dir, RUN_FILES.skipped), skippedCsv(data.skipped));
   writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
   writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
 
@@ -184,10 +202,8 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
         log(`${label}: encoder initialised from ${config.model.pretrained}${prefix ? ` (${prefix}*)` : ""}`);
     }
     const trainSet = name === "oracle" ? data.splits.train_oracle : data.splits.train;
-    if (!trainSet)
-      throw new Error(
-        `method "oracle" needs an uncorrelated training split; source "${config.data.source}" has none (use fashion-confounded)`,
-      );
+    // prepareData builds train_oracle whenever oracle is among the methods, or stops the run.
+    if (!trainSet) throw new Error(`internal: no ${name === "oracle" ? "train_oracle" : "train"} split`);
     if (!o.quiet)
       log(
         `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,

@@ -11,12 +11,13 @@ import type { TransformSpec } from "../transforms/compose.js";
 import type { TaskInfo } from "../types.js";
 import {
   binNames,
+  csvLine,
   DEFAULT_MISSING_VALUES,
   type LabelSpec,
   type MissingPolicy,
   resolveLabels,
 } from "./labels.js";
-import { resolvePath, type SourceResult } from "./manifest.js";
+import { type ItemOrigin, resolvePath, type SourceResult } from "./manifest.js";
 
 export interface CohortSpec {
   name: string;
@@ -64,6 +65,7 @@ export function brainMri(o: BrainMriOptions): SourceResult {
   const sites = new Map<string, number>();
   const items: FileItem[] = [];
   const tableRows: number[] = [];
+  const origins: ItemOrigin[] = [];
   const skippedLabels: Record<string, number> = {};
   const filledLabels: Record<string, number> = {};
   let rowsInTable = 0;
@@ -152,6 +154,7 @@ export function brainMri(o: BrainMriOptions): SourceResult {
           pre: pre.length ? pre : undefined,
         });
         tableRows.push(r);
+        origins.push({ csv: table.source, line: csvLine(table, r) });
       }
     });
   });
@@ -190,5 +193,6 @@ export function brainMri(o: BrainMriOptions): SourceResult {
       missingFiles: [],
     },
     tableRows,
+    origins,
   };
 }
