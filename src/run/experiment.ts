@@ -189,11 +189,9 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
   writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
 
-  const results: MethodRecord[] = [];
-  for (const { key, method: name, label } of record.methods) {
-    const mdir = methodDir(dir, key);
-    mkdirSync(mdir, { recursive: true });
-    const trainPath = join(mdir, METHOD_FILES.train);
+  // Every method is built (and its encoder initialised) before the first one trains, so a
+  // problem with any of them (a pretrained file, a split smaller than a batch) stops the run here.
+  const prepared = record.methods.map(({ key, method: name, label }) => {
     manualSeed(config.seed);
     const method = buildMethod(config, data.tasks, name);
     if (config.model.pretrained) {
@@ -204,6 +202,17 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
     const trainSet = name === "oracle" ? data.splits.train_oracle : data.splits.train;
     // prepareData builds train_oracle whenever oracle is among the methods, or stops the run.
     if (!trainSet) throw new Error(`internal: no ${name === "oracle" ? "train_oracle" : "train"} split`);
+    if (trainSet.length < config.train.batch_size)
+      throw new Error(
+        `${label}: the training split ${trainSet.name} holds ${trainSet.length} images, fewer than one batch (train.batch_size ${config.train.batch_size}); nothing was trained`,
+      );
+    return { key, name, label, method, trainSet };
+  });
+  const results: MethodRecord[] = [];
+  for (const { key, name, label, method, trainSet } of prepared) {
+    const mdir = methodDir(dir, key);
+    mkdirSync(mdir, { recursive: true });
+    const trainPath = join(mdir, METHOD_FILES.train);
     if (!o.quiet)
       log(
         `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,

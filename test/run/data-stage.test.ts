@@ -254,6 +254,19 @@ describe("the data stage finds every problem before training", () => {
     assert.equal(ok.splits.train.length, 100);
   });
 
+  it("a missing model.pretrained file stops a comparison before any method trains", async () => {
+    const c = cohort(0.6);
+    const out = join(c.root, "run");
+    const cfg = config(c, {}, {
+      model: { feature_dim: 4, pretrained: join(c.root, "none.safetensors") },
+    } as DeepPartial<RunConfig>);
+    await assert.rejects(
+      runExperiment(cfg, { ...quiet, outDir: out, methods: ["erm", "mimmx"] }),
+      /model\.pretrained: no such file: .*none\.safetensors/,
+    );
+    assert.ok(!existsSync(join(out, "methods")), "a method was trained");
+  });
+
   it("missing_labels fail and negative are honoured by the manifest; text without a mapping is explained", async () => {
     const c = cohort(0.6);
     const csv = readFileSync(join(c.root, "manifest.csv"), "utf8").split("\n");
