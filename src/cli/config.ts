@@ -64,8 +64,16 @@ export type EvalSplit = (typeof SPLIT_NAMES)[number];
 export interface LabelSpec {
   /** Column in the CSV. */
   column: string;
-  /** Values that map to class 1 (as text); everything else is class 0. */
+  /**
+   * Values that map to class 1 (as text). Without `negative`, every other value is class 0, except
+   * values that look like slips (a positive value in another case, a number among words, "?"),
+   * which are errors.
+   */
   positive?: string[];
+  /** With positive: the values of class 0; then any value in neither list is an error. */
+  negative?: string[];
+  /** A value map {cell text: class id} (ids 0, 1, ..., K-1); any other value is an error. */
+  values?: Record<string, number>;
   /** Numeric columns: class 1 when value >= threshold (e.g. age >= 60). */
   threshold?: number;
 }
@@ -77,6 +85,8 @@ export interface SpurionConfig {
   /** metadata spurions: where the value comes from. */
   column?: string;
   positive?: string[];
+  negative?: string[];
+  values?: Record<string, number>;
   threshold?: number;
   /** P(z = y) in train and validation; the inverted test uses 1 - ratio. */
   ratio: number;
@@ -167,8 +177,14 @@ export interface DataConfig {
   transforms: TransformConfig;
   /** What to do with an image that cannot be read. */
   on_unreadable: "skip" | "fail";
-  /** Rows with no primary label. */
+  /** on_unreadable skip: the largest fraction of any split that may be skipped; past it the run stops. */
+  max_skipped: number;
+  /** Rows with no primary label (spurion labels: drop, or fail with "fail"). */
   missing_labels: "drop" | "fail" | "negative";
+  /** Label cells that mean "no value" (compared after trimming); they follow missing_labels. */
+  missing_values: string[];
+  /** Compare label values (positive, negative, values, missing_values) ignoring case. */
+  case_insensitive: boolean;
   /** CheXpert's -1 (uncertain): drop, or map to 0 (U-zeros) or 1 (U-ones). */
   uncertain_labels: "drop" | "zeros" | "ones";
   chexpert: ChexpertConfig;
@@ -322,17 +338,70 @@ export interface RunConfig {
 // ---------------------------------------------------------------------------------------------
 // Schema
 
+/** A label's value map: {cell text: class id}, the ids 0, 1, ..., K-1 each used. */
+const valueMap: Schema<Record<string, number>> = {
+  expected: "a mapping of cell values to class ids 0, 1, ...",
+  required: true,
+  parse(v, path, ctx) {
+    if (v === null || typeof v !== "object" || Array.isArray(v) || Object.keys(v).length < 2) {
+      ctx.error(
+        path,
+        "expected a mapping of at least two cell values to class ids, e.g. { healthy: 0, disease: 1 }",
+      );
+      return INVALID;
+    }
+    const out: Record<string, number> = {};
+    for (const [k, c] of Object.entries(v)) {
+      if (typeof c !== "number" || !Number.isInteger(c) || c < 0) {
+        ctx.error([...path, k], `expected a class id (0, 1, ...), got ${JSON.stringify(c)}`);
+        return INVALID;
+      }
+      out[k] = c;
+    }
+    const ids = new Set(Object.values(out));
+    const gap = [...Array(Math.max(...ids) + 1).keys()].find((i) => !ids.has(i));
+    if (gap !== undefined) {
+      ctx.error(
+        path,
+        `class ids must be 0, 1, ..., ${Math.max(...ids)} with none left out; no value maps to ${gap}`,
+      );
+      return INVALID;
+    }
+    return out;
+  },
+};
+
+/** The rules every label mapping (task or metadata spurion) follows. */
+function checkLabelMapping(
+  v: { positive?: string[]; negative?: string[]; values?: Record<string, number>; threshold?: number },
+  path: Path,
+  ctx: Context,
+): void {
+  if (v.positive && v.threshold !== undefined)
+    ctx.error([...path, "threshold"], "give either positive or threshold, not both");
+  if (v.negative && !v.positive)
+    ctx.error([...path, "negative"], "needs positive (the values of class 1) beside it");
+  if (v.values && (v.positive || v.negative || v.threshold !== undefined))
+    ctx.error(
+      [...path, "values"],
+      "a value map stands alone: give values, or positive/negative, or threshold",
+    );
+  const both = v.negative?.find((n) => v.positive?.includes(n));
+  if (both !== undefined) ctx.error([...path, "negative"], `"${both}" is also a positive value`);
+}
+
 const labelFields = {
   column: str(),
   positive: optional(list(str(), { minItems: 1 })),
+  negative: optional(list(str(), { minItems: 1 })),
+  values: optional(valueMap),
   threshold: optional(num()),
 };
 
 const labelSpec = obj<LabelSpec>(labelFields, {
   fromScalar: (v) => ({ column: String(v) }),
   refine: (v, _given, path, ctx) => {
-    if (v.positive && v.threshold !== undefined)
-      ctx.error([...path, "threshold"], "give either positive or threshold, not both");
+    checkLabelMapping(v, path, ctx);
     return v;
   },
 });
@@ -346,6 +415,8 @@ const spurion = obj<SpurionConfig>(
     kind: oneOf(SPURION_KINDS),
     column: optional(str()),
     positive: optional(list(str(), { minItems: 1 })),
+    negative: optional(list(str(), { minItems: 1 })),
+    values: optional(valueMap),
     threshold: optional(num()),
     ratio: num({ min: 0, max: 1, default: 0.9 }),
   },
@@ -356,14 +427,16 @@ const spurion = obj<SpurionConfig>(
           [...path, "column"],
           `required for kind "metadata"; name the CSV column that holds ${v.name}`,
         );
-      if (v.kind !== "metadata" && (v.column || v.positive || v.threshold !== undefined)) {
+      if (
+        v.kind !== "metadata" &&
+        (v.column || v.positive || v.negative || v.values || v.threshold !== undefined)
+      ) {
         ctx.error(
           [...path, "column"],
-          `kind "${v.kind}" is written into the image; column/positive/threshold apply only to kind "metadata"`,
+          `kind "${v.kind}" is written into the image; column/positive/negative/values/threshold apply only to kind "metadata"`,
         );
       }
-      if (v.positive && v.threshold !== undefined)
-        ctx.error([...path, "threshold"], "give either positive or threshold, not both");
+      checkLabelMapping(v, path, ctx);
       if (v.ratio < 0.5)
         ctx.warn(
           [...path, "ratio"],
@@ -417,7 +490,7 @@ function checkChexpert(v: DataConfig, path: Path, ctx: Context): void {
         `${JSON.stringify(task.column)} is not a CheXpert observation${hint ? `; did you mean ${hint}?` : ""} Expected one of ${CHEXPERT_OBSERVATIONS.map((o) => JSON.stringify(o)).join(", ")}`,
       );
     }
-    for (const key of ["positive", "threshold"] as const)
+    for (const key of ["positive", "negative", "values", "threshold"] as const)
       if (task[key] !== undefined)
         ctx.error(
           [...path, "task", key],
@@ -442,6 +515,12 @@ function checkChexpert(v: DataConfig, path: Path, ctx: Context): void {
         [...at, "positive"],
         `the CheXpert source codes its columns itself (Sex: Female 0 / Male 1, AP/PA: AP 0 / PA 1, observations 1 / 0, Age by threshold); positive ${JSON.stringify(sp.positive)} does not match that: remove it`,
       );
+    for (const key of ["negative", "values"] as const)
+      if (sp[key] !== undefined)
+        ctx.error(
+          [...at, key],
+          "the CheXpert source codes its columns itself (Sex, AP/PA, observations, Age): remove it",
+        );
     if (sp.threshold !== undefined && sp.column !== "Age")
       ctx.error([...at, "threshold"], `only the Age column is binned by a threshold, not ${sp.column}`);
     if (sp.column === "Age") ages.add(sp.threshold);
@@ -467,9 +546,18 @@ function checkMri(v: DataConfig, path: Path, ctx: Context): void {
     }
   };
   const ages = new Set<number | undefined>();
-  const check = (l: { column?: string; positive?: string[]; threshold?: number }, at: Path) => {
+  const check = (
+    l: { column?: string; positive?: string[]; negative?: string[]; values?: unknown; threshold?: number },
+    at: Path,
+  ) => {
     if (!l.column) return;
     label(l.column, at);
+    for (const key of ["negative", "values"] as const)
+      if (l[key] !== undefined)
+        ctx.error(
+          [...at, key],
+          'source "mri" codes its labels itself (sex: F/Female/0 -> 0, M/Male/1 -> 1 in any case; age by threshold; sites and cohorts by name): remove it',
+        );
     const coded = ["M", "Male", "male", "1"];
     if (l.positive && (l.column !== "sex" || !l.positive.every((p) => coded.includes(p))))
       ctx.error(
@@ -532,7 +620,10 @@ const data = obj<DataConfig>(
       intensity_jitter: num({ min: 0, max: 1, default: 0 }),
     }),
     on_unreadable: oneOf(["skip", "fail"] as const, { default: "skip" }),
+    max_skipped: num({ min: 0, max: 1, default: 0.01 }),
     missing_labels: oneOf(["drop", "fail", "negative"] as const, { default: "drop" }),
+    missing_values: list(str({ minLength: 0 }), { default: ["", "NA", "N/A", "n/a", "nan"] }),
+    case_insensitive: bool({ default: false }),
     uncertain_labels: oneOf(["drop", "zeros", "ones"] as const, { default: "drop" }),
     chexpert: obj<ChexpertConfig>({ frontal_only: bool({ default: true }) }),
     mri,

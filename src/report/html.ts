@@ -398,7 +398,24 @@ function datasetSection(data: ReportData): string {
     );
     return `<h3>${e(t.title)}</h3><div class="scroll"><table><thead><tr><th class="left">Group</th>${t.columns.map((c) => `<th>${e(splitLabel(c))}</th>`).join("")}</tr></thead><tbody>${rows.join("")}<tr><td><b>total</b></td>${totals.map((v) => `<td><b>${v}</b></td>`).join("")}</tr></tbody></table></div>`;
   });
+  const skipped = data.dataset!.skipped ?? [];
+  const sizes = data.dataset!.sizes;
+  const sizeLine = sizes
+    ? `<p>Images per split used: ${Object.entries(sizes)
+        .map(([k, v]) => `${e(splitLabel(k))} ${v}`)
+        .join(", ")}.</p>`
+    : "";
+  const skippedTable =
+    skipped.length > 0
+      ? `<h3>${skipped.length} unreadable image${skipped.length === 1 ? "" : "s"} left out</h3><div class="scroll"><table><thead><tr><th class="left">Split</th><th class="left">CSV line</th><th class="left">File</th><th class="left">Reason</th></tr></thead><tbody>${skipped
+          .map(
+            (f) =>
+              `<tr><td class="left">${e(splitLabel(f.split))}</td><td class="left">${e(f.csv ? `${f.csv}:${f.line}` : "")}</td><td class="left">${e(f.path)}</td><td class="left">${e(f.reason)}</td></tr>`,
+          )
+          .join("")}</tbody></table></div>`
+      : "";
   return `<section id="data"><h2>Data${data.dataset!.name ? `: ${e(data.dataset!.name)}` : ""}</h2>
+${sizeLine}${skippedTable}
 ${tables.join("\n")}
 <figcaption><b>Group counts per split</b> (percent of the split in brackets). In training and validation the groups where a spurion agrees with the label dominate (the confounding ratio); the inverted test reverses this; the balanced test holds every combination in equal share.</figcaption>
 </section>`;

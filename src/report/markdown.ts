@@ -177,6 +177,30 @@ export function renderMarkdown(data: ReportData): string {
     out.push(table(["Method", "Panel", "5-NN agreement", "Chance"], tsneRows, ["l", "l", "r", "r"]), "");
   }
 
+  const sizes = data.dataset?.sizes;
+  if (sizes)
+    out.push(
+      `Images per split used: ${Object.entries(sizes)
+        .map(([k, v]) => `${mdCell(splitLabel(k))} ${v}`)
+        .join(", ")}.`,
+      "",
+    );
+  const skipped = data.dataset?.skipped ?? [];
+  if (skipped.length > 0) {
+    out.push(`## Data: ${skipped.length} unreadable image${skipped.length === 1 ? "" : "s"} left out`, "");
+    out.push(
+      table(
+        ["Split", "CSV line", "File", "Reason"],
+        skipped.map((f) => [
+          mdCell(splitLabel(f.split)),
+          mdCell(f.csv ? `${f.csv}:${f.line}` : ""),
+          mdCell(f.path),
+          mdCell(f.reason),
+        ]),
+      ),
+      "",
+    );
+  }
   for (const t of data.dataset?.groupCounts ?? []) {
     out.push(`## Data: ${mdCell(t.title)}`, "");
     out.push(

@@ -45,6 +45,10 @@ export interface DatasetSummary {
   name?: string;
   /** One table per grouping, e.g. (y, sex) counts per split. */
   groupCounts: GroupCountTable[];
+  /** Images per split the run used (after unreadable ones were left out). */
+  sizes?: Record<string, number>;
+  /** Unreadable images left out, with the CSV line each was listed on. */
+  skipped?: { split: string; csv: string; line: number; path: string; reason: string }[];
 }
 
 export interface GroupCountTable {

@@ -30,7 +30,11 @@ import {
   type TaskInfo,
   type TransformSpec,
 } from "../data/index.js";
+import type { ItemOrigin } from "../data/sources/manifest.js";
+import { pairingOf, type SpurionSpec } from "../data/splits/confounded.js";
+import { computeCounts } from "../data/splits/counts.js";
 import { hashSeed } from "../util/random.js";
+import { checkSkipped, type SkippedFile } from "./skipped.js";
 
 export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted" | "test_balanced";
 
@@ -42,6 +46,13 @@ export interface PreparedData {
   counts: SplitCounts[];
   /** one sentence for the report */
   description: string;
+  /** images that could not be read and were left out (on_unreadable: skip, within max_skipped) */
+  skipped: SkippedFile[];
+}
+
+export interface PrepareOptions {
+  /** also build train_oracle, the uncorrelated training split of method "oracle" */
+  oracle?: boolean;
 }
 
 export interface DataProgress {
@@ -80,10 +91,14 @@ export function syntheticSpurion(s: SpurionConfig): SyntheticSpurion {
   }
 }
 
-export async function prepareData(config: RunConfig, progress?: DataProgress): Promise<PreparedData> {
+export async function prepareData(
+  config: RunConfig,
+  progress?: DataProgress,
+  options: PrepareOptions = {},
+): Promise<PreparedData> {
   return config.data.source === "fashion-confounded"
     ? prepareFashion(config)
-    : prepareFromFiles(config, progress);
+    : prepareFromFiles(config, progress, options);
 }
 
 function prepareFashion(config: RunConfig): PreparedData {
@@ -123,30 +138,53 @@ function prepareFashion(config: RunConfig): PreparedData {
       test_balanced: relabel(b.splits.test_balanced, "test_balanced"),
     },
     counts,
+    skipped: [],
     description: `${tasks[0].description}; spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
   };
 }
 
-/** A config label (column + positive values or threshold) as the data layer's LabelSpec. */
+/**
+ * A manifest label (column + positive/negative values, a value map or a threshold) as the data
+ * layer's LabelSpec. `at` is the label's config path, for the errors that name what to change.
+ */
 function labelSpec(
-  table: Table,
+  d: DataConfig,
   name: string,
-  column: string,
-  positive?: string[],
-  threshold?: number,
+  label: Pick<LabelSpec, "column"> & {
+    positive?: string[];
+    negative?: string[];
+    values?: Record<string, number>;
+    threshold?: number;
+  },
+  at: string,
+  missing: MissingPolicy,
 ): LabelSpec {
-  if (threshold !== undefined) return { column, name, bins: [threshold], missing: "skip" };
-  if (positive) {
-    // "everything else is class 0": every value seen in the column gets a class; blanks stay missing.
-    const col = table.columnIndex(column);
-    const map: Record<string, number> = {};
-    for (const row of table.rows) {
-      const v = row[col].trim();
-      if (v !== "") map[v] = positive.includes(v) ? 1 : 0;
-    }
-    return { column, name, map, missing: "skip", classNames: ["other", positive.join("|")] };
-  }
-  return { column, name, integer: true, missing: "skip" };
+  const reading = {
+    column: label.column,
+    name,
+    missing,
+    missingValues: d.missing_values,
+    caseInsensitive: d.case_insensitive,
+  };
+  const fix = (how: string) =>
+    `${how}, add placeholders for a missing value to data.missing_values${d.case_insensitive ? "" : ", or set data.case_insensitive: true when only the case differs"}`;
+  if (label.threshold !== undefined)
+    return { ...reading, bins: [label.threshold], fix: fix(`${at}.threshold bins a number column`) };
+  if (label.values) return { ...reading, map: label.values, fix: fix(`Add the value to ${at}.values`) };
+  if (label.positive)
+    return {
+      ...reading,
+      positive: label.positive,
+      negative: label.negative,
+      fix: fix(`List the value in ${at}.positive or ${at}.negative`),
+    };
+  return {
+    ...reading,
+    integer: true,
+    fix: fix(
+      `A label column without a mapping must hold class ids 0, 1, ...; for text give ${at}.positive (the values of class 1; ${at}.negative the values of class 0) or ${at}.values ({text: class id}), for numbers ${at}.threshold`,
+    ),
+  };
 }
 
 function imageTransforms(d: DataConfig): TransformSpec[] {
@@ -156,9 +194,14 @@ function imageTransforms(d: DataConfig): TransformSpec[] {
   return t;
 }
 
-/** data.missing_labels as the data layer's policy for a blank label cell. */
+/** data.missing_labels as the data layer's policy for a missing primary label. */
 function missingPolicy(d: DataConfig): MissingPolicy {
   return d.missing_labels === "drop" ? "skip" : d.missing_labels === "fail" ? "fail" : { fill: 0 };
+}
+
+/** A missing spurion label drops its row (it cannot be confounded), or fails with "fail". */
+function spurionMissingPolicy(d: DataConfig): MissingPolicy {
+  return d.missing_labels === "fail" ? "fail" : "skip";
 }
 
 /** Source "chexpert": the published CSV layout (columns validated by the config schema). */
@@ -176,6 +219,9 @@ function loadChexpert(config: RunConfig): SourceResult {
     ageBins: age?.threshold !== undefined ? [age.threshold] : undefined,
     uncertainty: d.uncertain_labels === "drop" ? "ignore" : d.uncertain_labels,
     blank: missingPolicy(d),
+    spurionMissing: spurionMissingPolicy(d),
+    missingValues: d.missing_values,
+    caseInsensitive: d.case_insensitive,
     frontalOnly: d.chexpert.frontal_only,
     size,
     transforms: [
@@ -225,6 +271,9 @@ function loadMri(config: RunConfig): SourceResult {
     layout,
     normalize: d.transforms.normalize ? "zscore" : "none",
     missing: missingPolicy(d),
+    spurionMissing: spurionMissingPolicy(d),
+    missingValues: d.missing_values,
+    caseInsensitive: d.case_insensitive,
     onError: d.on_unreadable === "fail" ? "fatal" : "skip",
   });
 }
@@ -235,7 +284,6 @@ function loadSource(config: RunConfig): SourceResult {
   if (d.source === "mri") return loadMri(config);
   const root = d.root as string;
   const task = d.task as NonNullable<DataConfig["task"]>;
-  const metadata = d.spurions.filter((s) => s.kind === "metadata");
   const onError = d.on_unreadable === "fail" ? "fatal" : "skip";
   const channels = config.model.in_channels;
   const itemShape = [channels, ...d.image_size];
@@ -247,8 +295,20 @@ function loadSource(config: RunConfig): SourceResult {
       `${table.source}: no image path column (expected one of path, Path, image, file, filename)`,
     );
   const labels = [
-    labelSpec(table, task.column, task.column, task.positive, task.threshold),
-    ...metadata.map((s) => labelSpec(table, s.name, s.column as string, s.positive, s.threshold)),
+    labelSpec(d, task.column, task, "data.task", missingPolicy(d)),
+    ...d.spurions.flatMap((s, i) =>
+      s.kind === "metadata"
+        ? [
+            labelSpec(
+              d,
+              s.name,
+              { ...s, column: s.column as string },
+              `data.spurions[${i}]`,
+              spurionMissingPolicy(d),
+            ),
+          ]
+        : [],
+    ),
   ];
   return fromManifest({
     csv: table,
@@ -261,7 +321,11 @@ function loadSource(config: RunConfig): SourceResult {
   });
 }
 
-async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Promise<PreparedData> {
+async function prepareFromFiles(
+  config: RunConfig,
+  progress: DataProgress | undefined,
+  options: PrepareOptions,
+): Promise<PreparedData> {
   const d = config.data;
   const src = loadSource(config);
   const primary = src.tasks[0].name;
@@ -283,14 +347,15 @@ async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Pro
         : { name: s.name, role: "spurion", numClasses: 2, description: `synthetic ${s.kind}` };
     }),
   ];
-  const splits = makeConfoundedSplits({
+  const spurionSpecs: SpurionSpec[] = d.spurions.map((s) => ({
+    name: s.name,
+    numClasses: tasks.find((t) => t.name === s.name)?.numClasses ?? 2,
+    ratio: s.ratio,
+    kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
+  }));
+  const splitConfig = {
     primary: { name: primary, numClasses: tasks[0].numClasses },
-    spurions: d.spurions.map((s) => ({
-      name: s.name,
-      numClasses: tasks.find((t) => t.name === s.name)?.numClasses ?? 2,
-      ratio: s.ratio,
-      kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
-    })),
+    spurions: spurionSpecs,
     pools: {
       all: {
         y: pool.y,
@@ -300,51 +365,110 @@ async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Pro
       },
     },
     splits: [
-      { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" },
-      { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" },
-      { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" },
-      { name: "train", pool: "all", size: d.splits.train, mode: "ratio" },
+      { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" as const },
+      { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" as const },
+      { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" as const },
+      { name: "train", pool: "all", size: d.splits.train, mode: "ratio" as const },
     ],
     seed: config.seed,
-  });
+  };
+  const splits = makeConfoundedSplits(splitConfig);
+  if (options.oracle) splits.push(oracleSplit(splitConfig, d));
   const out = {} as PreparedData["splits"];
+  const counts: SplitCounts[] = [];
+  const skipped: SkippedFile[] = [];
   for (const s of splits) {
-    out[s.name as Exclude<SplitName, "train_oracle">] = await decodeSplit(
-      config,
-      src.dataset,
-      s,
-      tasks,
-      synthetic,
-      progress,
+    const decoded = await decodeSplit(config, src.dataset, src.origins, s, tasks, synthetic, progress);
+    out[s.name as SplitName] = decoded.dataset;
+    skipped.push(...decoded.skipped);
+    // The counts of what the split holds after unreadable images left it, not of what was planned.
+    counts.push(
+      decoded.skipped.length === 0
+        ? s.counts
+        : computeCounts({
+            split: s.name,
+            primary,
+            y: decoded.dataset.labels[primary],
+            numClasses: tasks[0].numClasses,
+            spurions: spurionSpecs.map((sp) => ({
+              name: sp.name,
+              values: decoded.dataset.labels[sp.name],
+              numClasses: sp.numClasses,
+              pairing: pairingOf(sp, tasks[0].numClasses),
+            })),
+          }),
     );
   }
   return {
     tasks,
     splits: out,
-    counts: splits.map((s) => s.counts),
+    // train_oracle is a training split, not one of the protocol's tables.
+    counts: counts.filter((c) => c.split !== "train_oracle"),
+    skipped,
     description: `${d.source} (${d.root}): ${primary} with spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
   };
+}
+
+/**
+ * train_oracle: as many rows as train with every spurion independent of the label (P(z = paired y)
+ * = 1 / K_z), drawn after the protocol's splits so they stay as they are; it may reuse train's rows
+ * but none of validation or the tests. A pool that cannot supply it is an error here, before any
+ * method trains.
+ */
+function oracleSplit(cfg: Parameters<typeof makeConfoundedSplits>[0], d: DataConfig): ConfoundedSplit {
+  const ratios = Object.fromEntries(cfg.spurions.map((s) => [s.name, 1 / s.numClasses]));
+  try {
+    const all = makeConfoundedSplits({
+      ...cfg,
+      splits: [
+        ...cfg.splits,
+        {
+          name: "train_oracle",
+          pool: "all",
+          size: d.splits.train,
+          mode: "ratio",
+          ratios,
+          disjointFrom: ["test_balanced", "test_inverted", "validation"],
+        },
+      ],
+    });
+    return all[all.length - 1];
+  } catch (e) {
+    throw new Error(
+      `method "oracle" needs an uncorrelated training split (train_oracle: ${d.splits.train} rows, every spurion independent of ${cfg.primary.name}), and this data cannot supply it. Lower data.splits.train, or leave oracle out of the methods.\n${(e as Error).message}`,
+    );
+  }
 }
 
 async function decodeSplit(
   config: RunConfig,
   source: FileDataset,
+  origins: readonly ItemOrigin[],
   split: ConfoundedSplit,
   tasks: TaskInfo[],
   synthetic: SpurionConfig[],
   progress?: DataProgress,
-): Promise<InMemoryDataset> {
+): Promise<{ dataset: InMemoryDataset; skipped: SkippedFile[] }> {
   progress?.step?.(split.name, 0, split.rows.length);
   const subset = subsetFileDataset(source, split.name, split.rows, split.labels);
   subset.labelNames = Object.keys(split.labels);
+  // Every unreadable image of the split is collected (and then judged by on_unreadable and
+  // max_skipped), so an error can name them all with their CSV lines.
+  subset.pipeline = { ...subset.pipeline, onError: "skip" };
   const { dataset, summary } = await materialize(subset, { numWorkers: 0 });
   progress?.step?.(split.name, split.rows.length, split.rows.length);
-  if (summary.skipped.length > 0)
-    progress?.log(`data: ${split.name}: skipped ${summary.skipped.length} unreadable images`);
+  const skipped = summary.skipped.map((s): SkippedFile => {
+    const origin = origins[split.rows[s.index]];
+    // The loader's message starts with the path, which the record holds already.
+    const reason = s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error;
+    return { split: split.name, path: s.path, csv: origin?.csv ?? "", line: origin?.line ?? 0, reason };
+  });
+  const warning = checkSkipped(config.data, split.name, split.rows.length, skipped);
+  if (warning) progress?.log(warning);
   dataset.tasks = tasks;
   dataset.name = split.name;
   if (synthetic.length > 0) writeSyntheticSpurions(config, dataset, synthetic);
-  return dataset;
+  return { dataset, skipped };
 }
 
 /** Writes the synthetic spurions of each row into its image (values already assigned by the split). */

@@ -18,7 +18,7 @@ import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
 import { cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
-import { type PreparedData, prepareData } from "./data.js";
+import { type PreparedData, type PrepareOptions, prepareData } from "./data.js";
 import {
   auditMethod,
   evaluateMethod,
@@ -29,6 +29,8 @@ import {
 import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
 import { buildMethod, initEncoderFrom, METHOD_LABELS } from "./method.js";
 import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
+import { checkResume, describeChanges } from "./resume.js";
+import { skippedCsv } from "./skipped.js";
 import { trainMethod } from "./train-method.js";
 
 export interface RunOptions {
@@ -42,6 +44,8 @@ export interface RunOptions {
   methods?: MethodName[];
   /** stop every method after this many steps (tests) */
   maxSteps?: number;
+  /** with resume: continue even though the config differs from the run's (the old one is kept) */
+  force?: boolean;
   /** where messages go (default stderr) */
   log?: (message: string) => void;
 }
@@ -79,21 +83,33 @@ function methodsOf(config: RunConfig, names?: MethodName[]): RunRecord["methods"
 }
 
 export function dataRecord(data: PreparedData): DataRecord {
-  return { tasks: data.tasks, counts: data.counts, description: data.description };
+  return { tasks: data.tasks, counts: data.counts, description: data.description, skipped: data.skipped };
 }
 
-/** Builds the data of a config with a progress line (data prep can take minutes for file sources). */
-export async function loadData(config: RunConfig, quiet?: boolean, log = defaultLog): Promise<PreparedData> {
+/**
+ * Builds the data of a config with a progress line (data prep can take minutes for file sources).
+ * Skipped images are always reported, quiet or not: a run must never lose data out of sight.
+ */
+export async function loadData(
+  config: RunConfig,
+  quiet?: boolean,
+  log = defaultLog,
+  options: PrepareOptions = {},
+): Promise<PreparedData> {
   const t0 = performance.now();
   if (!quiet) log(`data: building ${config.data.source} splits ...`);
-  const data = await prepareData(config, {
-    log: (m) => {
-      if (!quiet) log(m);
+  const data = await prepareData(
+    config,
+    {
+      log: (m) => {
+        if (!quiet || m.includes("unreadable")) log(m);
+      },
+      step: (split, done, total) => {
+        if (!quiet && done === total) log(`data: ${split}: ${total} images decoded`);
+      },
     },
-    step: (split, done, total) => {
-      if (!quiet && done === total) log(`data: ${split}: ${total} images decoded`);
-    },
-  });
+    options,
+  );
   if (!quiet) {
     const sizes = Object.entries(data.splits).map(([k, v]) => `${k} ${v?.length}`);
     log(`data: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sizes.join(", ")})`);
@@ -146,26 +162,36 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   const log = o.log ?? defaultLog;
   const mode = progressMode(o.quiet);
   if (config.train.threads > 0) setNumThreads(config.train.threads);
+  if (o.resume) {
+    const changes = checkResume(dir, config, o.force ?? false);
+    if (changes.length > 0)
+      log(
+        `--force: resuming under a changed config (${describeChanges(changes)}); the previous one is kept beside config.yaml`,
+      );
+  }
   mkdirSync(dir, { recursive: true });
   const configYaml = stringify(config);
   writeFileSync(join(dir, RUN_FILES.config), configYaml);
+  const previousRecord = o.resume ? readJson<RunRecord>(join(dir, RUN_FILES.run)) : undefined;
   const record: RunRecord = {
     name: config.name,
     methods: methodsOf(config, o.methods),
-    created: new Date().toISOString(),
+    created: previousRecord?.created ?? new Date().toISOString(),
   };
   writeJson(join(dir, RUN_FILES.run), record);
 
-  const data = await loadData(config, o.quiet, log);
+  // Every data problem (labels, split and oracle feasibility, unreadable images) stops the run
+  // here, before any method trains.
+  const data = await loadData(config, o.quiet, log, {
+    oracle: record.methods.some((m) => m.method === "oracle"),
+  });
+  writeFileSync(join(dir, RUN_FILES.skipped), skippedCsv(data.skipped));
   writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
   writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
 
-  const results: MethodRecord[] = [];
-  for (const { key, method: name, label } of record.methods) {
-    const mdir = methodDir(dir, key);
-    mkdirSync(mdir, { recursive: true });
-    const trainPath = join(mdir, METHOD_FILES.train);
-    const previous = o.resume ? readJson<MethodRecord["train"]>(trainPath) : undefined;
+  // Every method is built (and its encoder initialised) before the first one trains, so a
+  // problem with any of them (a pretrained file, a split smaller than a batch) stops the run here.
+  const prepared = record.methods.map(({ key, method: name, label }) => {
     manualSeed(config.seed);
     const method = buildMethod(config, data.tasks, name);
     if (config.model.pretrained) {
@@ -174,15 +200,23 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
         log(`${label}: encoder initialised from ${config.model.pretrained}${prefix ? ` (${prefix}*)` : ""}`);
     }
     const trainSet = name === "oracle" ? data.splits.train_oracle : data.splits.train;
-    if (!trainSet)
+    // prepareData builds train_oracle whenever oracle is among the methods, or stops the run.
+    if (!trainSet) throw new Error(`internal: no ${name === "oracle" ? "train_oracle" : "train"} split`);
+    if (trainSet.length < config.train.batch_size)
       throw new Error(
-        `method "oracle" needs an uncorrelated training split; source "${config.data.source}" has none (use fashion-confounded)`,
+        `${label}: the training split ${trainSet.name} holds ${trainSet.length} images, fewer than one batch (train.batch_size ${config.train.batch_size}); nothing was trained`,
       );
+    return { key, name, label, method, trainSet };
+  });
+  const results: MethodRecord[] = [];
+  for (const { key, name, label, method, trainSet } of prepared) {
+    const mdir = methodDir(dir, key);
+    mkdirSync(mdir, { recursive: true });
+    const trainPath = join(mdir, METHOD_FILES.train);
     if (!o.quiet)
       log(
         `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,
       );
-    const t0 = performance.now();
     const result = await trainMethod({
       config,
       method,
@@ -201,7 +235,8 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       globalStep: result.globalStep,
       best: result.best,
       nonFiniteTerm: result.nonFiniteTerm,
-      seconds: (performance.now() - t0) / 1000 + (previous?.seconds ?? 0),
+      // Summed over every session of the run by the training loop (it is kept in the checkpoint).
+      seconds: result.seconds,
     };
     writeJson(trainPath, train);
     if (result.status === "aborted") {

@@ -7,6 +7,8 @@ export const RUN_FILES = {
   splitsJson: "splits.json",
   splitsMd: "splits.md",
   summary: "summary.json",
+  /** the images left out as unreadable: split, csv, line, path, reason */
+  skipped: "skipped.csv",
 } as const;
 
 export function methodDir(runDir: string, key: string): string {

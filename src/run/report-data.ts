@@ -8,11 +8,15 @@ import { computeHeadline } from "../report/headline.js";
 import type { CurveSet, GroupCountTable, MethodReport, ReportData, Series } from "../report/types.js";
 import type { TrainResult } from "../train/index.js";
 import type { MethodAudit, MethodEvaluation } from "./evaluate.js";
+import type { SkippedFile } from "./skipped.js";
 
 export interface DataRecord {
   tasks: TaskInfo[];
+  /** group counts of what each split holds (after unreadable images were left out) */
   counts: SplitCounts[];
   description: string;
+  /** the unreadable images left out (absent in run folders from before it was recorded) */
+  skipped?: SkippedFile[];
 }
 
 export interface MethodRecord {
@@ -146,7 +150,12 @@ export function buildReport(
       balanced: "test_balanced",
       order: config.eval.splits,
     },
-    dataset: { name: config.data.source, groupCounts: groupCounts(data) },
+    dataset: {
+      name: config.data.source,
+      groupCounts: groupCounts(data),
+      sizes: Object.fromEntries(data.counts.map((c) => [c.split, c.size])),
+      skipped: data.skipped,
+    },
     methods: methods.map(methodReport),
     notes: [
       `Probes, t-SNE and the MI audit use frozen features of ${config.eval.probes.split}; the audit fits a fresh critic on half of it and estimates on the other half.`,
@@ -158,10 +167,16 @@ export function buildReport(
 export function buildSummary(report: ReportData, methods: MethodRecord[], extra: Record<string, unknown>) {
   const headline = computeHeadline(report);
   const primary = report.tasks.primary;
+  const skipped = report.dataset?.skipped ?? [];
   return {
     run: report.runName,
     date: report.date,
     ...extra,
+    data: {
+      /** images per split the run used */
+      sizes: report.dataset?.sizes,
+      skipped: { count: skipped.length, files: skipped },
+    },
     headline: headline.summary,
     sentences: headline.sentences,
     methods: methods.map((m, i) => {

@@ -26,12 +26,24 @@ export interface TrainMethodOptions {
   maxSteps?: number;
 }
 
-const CRITERIA: Record<Exclude<RunConfig["train"]["select_by"], "last">, Criterion> = {
-  val_loss: { metric: "val/loss/y", mode: "min" },
-  val_accuracy: { metric: "val/acc/y", mode: "max" },
-  val_balanced_accuracy: { metric: "val/bacc/y", mode: "max" },
-  val_worst_group: { metric: "val/worst_group/y", mode: "max" },
-};
+/** train.select_by as the loop's criterion, on the primary task whatever its name. */
+export function selectionCriterion(
+  selectBy: RunConfig["train"]["select_by"],
+  primary: string,
+): Criterion | undefined {
+  switch (selectBy) {
+    case "last":
+      return undefined;
+    case "val_loss":
+      return { metric: `val/loss/${primary}`, mode: "min" };
+    case "val_accuracy":
+      return { metric: `val/acc/${primary}`, mode: "max" };
+    case "val_balanced_accuracy":
+      return { metric: `val/bacc/${primary}`, mode: "max" };
+    case "val_worst_group":
+      return { metric: `val/worst_group/${primary}`, mode: "max" };
+  }
+}
 
 /** Primary-task numbers on the validation split, for metrics.jsonl, selection and early stopping. */
 function validate(method: Method, ds: InMemoryDataset, config: RunConfig): Record<string, number> {
@@ -54,7 +66,7 @@ function validate(method: Method, ds: InMemoryDataset, config: RunConfig): Recor
     for (const v of row) s += Math.exp(v - m);
     loss += m + Math.log(s) - row[y[i]];
   }
-  res["val/loss/y"] = loss / ds.length;
+  res[`val/loss/${method.tasks[0].name}`] = loss / ds.length;
   return res;
 }
 
@@ -99,10 +111,11 @@ export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
   if (stepsPerEpoch < 1)
     throw new Error(`train: the training split has ${o.trainSet.length} rows, fewer than one batch of ${bs}`);
   const lastPath = join(o.dir, "last.safetensors");
+  // A method of a resumed run that never reached its first checkpoint starts afresh.
   const resumeFrom = o.resume && existsSync(lastPath) ? lastPath : undefined;
   const total = stepsPerEpoch * config.train.epochs;
   const progress = new Progress({ total, label: o.label, unit: "step", mode: o.progressMode });
-  const criterion = config.train.select_by === "last" ? undefined : CRITERIA[config.train.select_by];
+  const criterion = selectionCriterion(config.train.select_by, tasks.primary);
   const result = await train({
     method,
     data: trainBatches(config, o.trainSet, tasks),

@@ -5,8 +5,20 @@
 //   checkpoint.
 // Resume loads the "last" checkpoint (weights, optimisers, schedules, method state, position) and,
 // because data order and torch seeds are functions of (seed, epoch, step), continues exactly as if
-// never stopped.
-import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+// never stopped. Each checkpoint records how long metrics.jsonl was when it was written; a resume
+// cuts the file back to that length, so rows logged after the checkpoint (a kill -9 between
+// checkpoints, or during one) are not written twice.
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
@@ -19,7 +31,7 @@ import { hashSeed } from "../util/random.js";
 import type { BatchSource } from "./data.js";
 
 export interface Criterion {
-  /** key of the evaluation callback's result, e.g. "val/acc/y" */
+  /** key of the evaluation callback's result, e.g. "val/acc/<task>" */
   metric: string;
   mode: "max" | "min";
 }
@@ -67,6 +79,8 @@ export interface TrainResult {
   lastCheckpoint?: string;
   bestCheckpoint?: string;
   history: Record<string, number>[];
+  /** training time in seconds, summed over every session of the run (up to its last checkpoint) */
+  seconds: number;
 }
 
 /** Where a run stands; saved in every checkpoint. */
@@ -77,6 +91,43 @@ interface Position {
   best: { epoch: number; value: number } | null;
   sinceBest: number;
   history: Record<string, number>[];
+  /** bytes of metrics.jsonl when the checkpoint was written (absent in checkpoints before it was kept) */
+  metricsBytes?: number;
+  /** training seconds of all sessions up to this checkpoint */
+  seconds?: number;
+}
+
+/**
+ * Removes what a killed writer leaves behind: `<name>.safetensors.tmp-<pid>` files of other
+ * processes (a checkpoint is written to such a file and renamed, so the rename never happened).
+ */
+function removeStaleTemporaries(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const m = /\.safetensors\.tmp-(\d+)$/.exec(name);
+    if (m && Number(m[1]) !== process.pid) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/**
+ * Cuts metrics.jsonl back to where the checkpoint being resumed left it. Checkpoints without a
+ * recorded length: the rows at or after the checkpoint's position go instead.
+ */
+function rewindMetrics(path: string, pos: Position): void {
+  if (!existsSync(path)) return;
+  if (pos.metricsBytes !== undefined) {
+    if (statSync(path).size > pos.metricsBytes) truncateSync(path, pos.metricsBytes);
+    return;
+  }
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+  const kept = lines.filter((l) => {
+    const r = JSON.parse(l) as { type?: string; epoch?: number; globalStep?: number };
+    if (r.type === "step") return (r.globalStep ?? 0) < pos.globalStep;
+    if (r.type === "epoch") return (r.epoch ?? 0) < pos.epoch;
+    return true;
+  });
+  if (kept.length !== lines.length) writeFileSync(path, kept.map((l) => `${l}\n`).join(""));
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -85,6 +136,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const bestPath = o.outDir ? join(o.outDir, "best.safetensors") : undefined;
   const metricsPath = o.outDir ? join(o.outDir, "metrics.jsonl") : undefined;
   if (o.outDir && !existsSync(o.outDir)) mkdirSync(o.outDir, { recursive: true });
+  if (o.outDir) removeStaleTemporaries(o.outDir);
+  if (!o.resumeFrom) {
+    // A fresh start: nothing of an earlier run in this folder may pass for this one's.
+    for (const p of [metricsPath, bestPath, lastPath]) if (p) rmSync(p, { force: true });
+  }
+  const sessionStart = performance.now();
   const log = (rec: Record<string, unknown>) => {
     if (metricsPath) appendFileSync(metricsPath, `${JSON.stringify(rec)}\n`);
   };
@@ -98,6 +155,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       optimizers: o.method.optimizers,
     });
     pos = state.position as Position;
+    if (metricsPath) rewindMetrics(metricsPath, pos);
     o.method.setState(state.method as Record<string, unknown>);
     const saved = (state.schedulers ?? {}) as Record<string, SchedulerStateDict>;
     for (const [name, s] of Object.entries(schedulers)) {
@@ -113,8 +171,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       globalStep: pos.globalStep,
     });
   }
+  const previousSeconds = pos.seconds ?? 0;
+  const totalSeconds = () => previousSeconds + (performance.now() - sessionStart) / 1000;
   const save = (path: string | undefined) => {
     if (!path) return;
+    pos.metricsBytes = metricsPath && existsSync(metricsPath) ? statSync(metricsPath).size : 0;
+    pos.seconds = totalSeconds();
     saveCheckpoint(path, {
       model: o.method.stateModule,
       optimizers: o.method.optimizers,
@@ -135,6 +197,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     lastCheckpoint: lastPath && existsSync(lastPath) ? lastPath : undefined,
     bestCheckpoint: bestPath && existsSync(bestPath) ? bestPath : undefined,
     history: pos.history,
+    seconds: totalSeconds(),
     ...extra,
   });
 
@@ -148,8 +211,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       // freed native handles would only run after training.
       await yieldToEventLoop();
       if (o.signal?.aborted) {
-        save(lastPath);
+        // Logged before the save, so the checkpoint's metrics length keeps this row.
         log({ type: "aborted", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep });
+        save(lastPath);
         return result("aborted");
       }
       if (o.maxSteps !== undefined && pos.globalStep >= o.maxSteps) {

@@ -88,4 +88,14 @@ describe("mimmx CLI", () => {
     assert.equal((await cli("export", "--run", dir)).code, 2);
     assert.equal((await cli("data", "look")).code, 2);
   });
+
+  it("train --resume on a folder that does not exist exits 1 and says so; --help lists --force", async () => {
+    const path = join(dir, "good.yaml");
+    writeFileSync(path, GOOD);
+    const missing = join(dir, "no-such-run");
+    const r = await cli("train", "--config", path, "--resume", "--out", missing, "--quiet");
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--resume: .*no-such-run does not exist, so there is nothing to resume/);
+    assert.match((await cli("train", "--help")).out, /--force/);
+  });
 });

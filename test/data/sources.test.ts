@@ -9,8 +9,10 @@ import { readImage } from "../../src/data/io/read.js";
 import { DataLoader, materialize } from "../../src/data/loader.js";
 import { brainMri } from "../../src/data/sources/brain-mri.js";
 import { CHEXPERT_COLUMNS, chexpert } from "../../src/data/sources/chexpert.js";
+import { resolveLabels } from "../../src/data/sources/labels.js";
 import { fromManifest, poolOf, subsetFileDataset } from "../../src/data/sources/manifest.js";
 import { makeConfoundedSplits } from "../../src/data/splits/confounded.js";
+import { Table } from "../../src/data/table/csv.js";
 import { jpegGray, pngGray, pngRgba, tempDir, writeFile } from "./helpers.js";
 
 test("PNG 8/16-bit gray, RGB, RGBA and JPEG decode by content with correct values", () => {
@@ -153,7 +155,7 @@ test("CheXpert: uncertainty/blank policies, frontal filter, age bins, spurions f
   assert.equal(ign.dataset.items[2].labels["Pleural Effusion"], -1);
   assert.throws(
     () => chexpert({ root, primary: "Pleural Effusion", blank: "fail" }),
-    /row 5, column 'Pleural Effusion'/,
+    /column 'Pleural Effusion': 1 row has no label \(.*line 5\)/,
   );
 });
 
@@ -291,4 +293,185 @@ test("brain MRI: two cohorts merged with the cohort as a label, 3D resample and 
       ["ukb", "nako"],
     ],
   );
+});
+
+/** A table with an id and a label column `Diagnosis`, rows in the given order (line = index + 2). */
+function diagnosisTable(values: string[]): Table {
+  return Table.parse(["id,Diagnosis", ...values.map((v, i) => `${i},${v}`)].join("\n"), "dx.csv");
+}
+const linesOf = (values: string[], v: string) => values.flatMap((x, i) => (x === v ? [i + 2] : []));
+
+test("labels: every value is mapped, missing or an error naming value, count and lines", () => {
+  const values = [
+    ...Array(6).fill("disease"),
+    ...Array(6).fill("healthy"),
+    "Disease",
+    "n/a",
+    "Disease",
+    "?",
+    "DISEASE",
+    "1",
+    "Disease",
+    "",
+  ];
+  const table = diagnosisTable(values);
+  // positive alone: the slips that used to become class 0 are errors, each with its count and lines.
+  assert.throws(
+    () => resolveLabels(table, [{ column: "Diagnosis", positive: ["disease"], fix: "FIX-HINT" }]),
+    (e: Error) => {
+      const m = e.message;
+      assert.match(m, /^dx\.csv: column 'Diagnosis': 4 values are neither mapped to a class nor missing/);
+      assert.ok(
+        m.includes(
+          `'Disease' (3 rows; lines ${linesOf(values, "Disease").join(", ")}) differs from the positive value 'disease' only in case`,
+        ),
+        m,
+      );
+      assert.ok(m.includes(`'DISEASE' (1 row; line ${linesOf(values, "DISEASE")[0]})`), m);
+      assert.ok(m.includes(`'?' (1 row; line ${linesOf(values, "?")[0]}) has no letter or digit`), m);
+      assert.ok(
+        m.includes(
+          `'1' (1 row; line ${linesOf(values, "1")[0]}) is a number while the positive values are words`,
+        ),
+        m,
+      );
+      assert.ok(
+        !m.includes("'n/a'") && !m.includes("'healthy'"),
+        "missing and plain negative values are not errors",
+      );
+      assert.ok(m.endsWith("FIX-HINT"));
+      return true;
+    },
+  );
+  // Case-insensitive, with '?' declared missing and '1' removed: Disease/DISEASE are positive,
+  // n/a, '' and '?' are missing (dropped), healthy is class 0.
+  const clean = values.filter((v) => v !== "1");
+  const r = resolveLabels(diagnosisTable(clean), [
+    {
+      column: "Diagnosis",
+      positive: ["disease"],
+      caseInsensitive: true,
+      missingValues: ["", "n/a", "?"],
+    },
+  ]);
+  const kept = clean.filter((v) => !["", "n/a", "?"].includes(v));
+  assert.deepEqual(
+    [...r.labels[0].values],
+    kept.map((v) => (v.toLowerCase() === "disease" ? 1 : 0)),
+  );
+  assert.deepEqual(r.skipped, { Diagnosis: 3 });
+  // positive + negative: anything in neither list is an error.
+  assert.throws(
+    () =>
+      resolveLabels(diagnosisTable(["disease", "healthy", "unclear", "unclear"]), [
+        { column: "Diagnosis", positive: ["disease"], negative: ["healthy"] },
+      ]),
+    /'unclear' \(2 rows; lines 4, 5\) is neither a positive nor a negative value/,
+  );
+  // A value map: multi-class, and unknown values name the mapped ones.
+  const three = resolveLabels(diagnosisTable(["mild", "severe", "none", "NA"]), [
+    { column: "Diagnosis", map: { none: 0, mild: 1, severe: 2 } },
+  ]);
+  assert.deepEqual([...three.labels[0].values], [1, 2, 0]);
+  assert.deepEqual(three.labels[0].classNames, ["none", "mild", "severe"]);
+  assert.throws(
+    () =>
+      resolveLabels(diagnosisTable(["mild", "moderate"]), [
+        { column: "Diagnosis", map: { none: 0, mild: 1 } },
+      ]),
+    /'moderate' \(1 row; line 3\) is not among the mapped values 'none', 'mild'/,
+  );
+  // Text in a column read as class ids: a message, not an empty split later.
+  assert.throws(
+    () => resolveLabels(diagnosisTable(["disease", "healthy"]), [{ column: "Diagnosis", integer: true }]),
+    /'disease' \(1 row; line 2\) is not a class id .*'healthy' \(1 row; line 3\)/,
+  );
+  // missing policy fail names the missing cells; fill replaces them.
+  assert.throws(
+    () =>
+      resolveLabels(diagnosisTable(["1", "NA", "0", ""]), [
+        { column: "Diagnosis", integer: true, missing: "fail" },
+      ]),
+    /column 'Diagnosis': 2 rows have no label \('NA' x1, '' x1; lines 3, 5\) and the missing-label policy is fail/,
+  );
+  const filled = resolveLabels(diagnosisTable(["1", "nan", "0"]), [
+    { column: "Diagnosis", integer: true, missing: { fill: 0 } },
+  ]);
+  assert.deepEqual([...filled.labels[0].values], [1, 0, 0]);
+  assert.deepEqual(filled.filled, { Diagnosis: 1 });
+});
+
+test("labels: the CheXpert and MRI codings with their documented defaults", () => {
+  const header = CHEXPERT_COLUMNS.map((c) => `"${c}"`).join(",");
+  const row = (path: string, sex: string, apPa: string, effusion: string) =>
+    CHEXPERT_COLUMNS.map((c) =>
+      c === "Path"
+        ? path
+        : c === "Sex"
+          ? sex
+          : c === "Age"
+            ? "50"
+            : c === "Frontal/Lateral"
+              ? "Frontal"
+              : c === "AP/PA"
+                ? apPa
+                : c === "Pleural Effusion"
+                  ? effusion
+                  : "",
+    ).join(",");
+  const csv = (rows: string[]) => Table.parse([header, ...rows].join("\n"), "train.csv");
+  const rows = [
+    row("a.png", "Male", "PA", "1"),
+    row("b.png", "Female", "AP", "0.0"),
+    row("c.png", "Unknown", "AP", "-1"),
+    row("d.png", "Male", "LL", ""),
+    row("e.png", "Female", "PA", "1.0"),
+  ];
+  const base = {
+    root: "/x",
+    primary: "Pleural Effusion" as const,
+    spurions: ["Sex" as const, "AP/PA" as const],
+  };
+  const r = chexpert({ ...base, csv: csv(rows), uncertainty: "ones" });
+  // Unknown sex and the lateral code LL are missing (rows dropped); blank effusion = 0 (fill).
+  assert.deepEqual(
+    r.dataset.items.map((it) => [
+      it.path.slice(-5),
+      it.labels["Pleural Effusion"],
+      it.labels.Sex,
+      it.labels["AP/PA"],
+    ]),
+    [
+      ["a.png", 1, 1, 1],
+      ["b.png", 0, 0, 0],
+      ["e.png", 1, 0, 1],
+    ],
+  );
+  assert.throws(
+    () =>
+      chexpert({
+        ...base,
+        csv: csv([...rows, row("f.png", "Male", "PA", "yes"), row("g.png", "M", "PA", "1")]),
+      }),
+    /column 'Pleural Effusion': a value is neither mapped .*'yes' \(1 row; line 7\).*CheXpert observations are 1, 0, -1/,
+  );
+  assert.throws(
+    () => chexpert({ ...base, csv: csv([...rows, row("g.png", "M", "PA", "1")]) }),
+    /column 'Sex': .*'M' \(1 row; line 7\).*Female, Male or Unknown/,
+  );
+  // MRI sex: F / Female / 0 and M / Male / 1 in any case; anything else is an error.
+  const dir = tempDir();
+  const mri = (sexes: string[]) => {
+    writeFile(dir, "m.csv", ["path,sex", ...sexes.map((s, i) => `v${i}.nii,${s}`)].join("\n"));
+    return brainMri({
+      cohorts: [{ name: "a", csv: join(dir, "m.csv"), root: dir, pathColumn: "path", sexColumn: "sex" }],
+      primary: "sex",
+      layout: { kind: "3d", shape: [4, 4, 4] },
+    });
+  };
+  assert.deepEqual(
+    mri(["f", "MALE", "Female", "1", "n/a", "m"]).dataset.items.map((it) => it.labels.sex),
+    [0, 1, 0, 1, 1],
+  );
+  assert.throws(() => mri(["F", "U", "U"]), /column 'sex': .*'U' \(2 rows; lines 3, 4\).*F \/ Female \/ 0/);
 });

@@ -52,6 +52,6 @@ test("missing-label policy: skip, fail, fill; categorical, map and bins", () => 
   assert.deepEqual(fill.filled, { sex: 1, age: 1 });
   assert.throws(
     () => resolveLabels(t, [{ column: "sex", map: { F: 0, M: 1 }, missing: "fail" }]),
-    /m\.csv: row 3, column 'sex': missing or invalid value ''/,
+    /m\.csv: column 'sex': 1 row has no label \('' x1; line 3\) and the missing-label policy is fail/,
   );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -161,5 +161,60 @@ describe("runExperiment", () => {
       compared++;
     }
     assert.ok(compared > 4);
+  });
+
+  it("--resume refuses a missing folder and a changed config unless forced, naming the keys", async () => {
+    const cfg = tinyConfig({
+      train: { epochs: 1, batch_size: 64, log_every: 1 },
+      eval: { probes: { enabled: false }, tsne: { enabled: false }, mi_audit: { enabled: false } },
+    } as DeepPartial<RunConfig>);
+    const quiet = { quiet: true, methods: ["mimmx" as const], log: () => {} };
+    await assert.rejects(
+      runExperiment(cfg, { ...quiet, outDir: join(tmp(), "nope"), resume: true }),
+      /--resume: .*nope does not exist/,
+    );
+    const empty = tmp();
+    await assert.rejects(
+      runExperiment(cfg, { ...quiet, outDir: empty, resume: true }),
+      /is not a run folder \(no config\.yaml\)/,
+    );
+    // A run stopped at its first step (the signal is already aborted).
+    const dir = tmp();
+    const stopped = await runExperiment(cfg, { ...quiet, outDir: dir, signal: AbortSignal.abort() });
+    assert.equal(stopped.status, "aborted");
+    const original = readFileSync(join(dir, "config.yaml"), "utf8");
+    const changed = tinyConfig({
+      seed: 2,
+      train: { epochs: 2, batch_size: 64, log_every: 1, lr: 0.01 },
+      eval: { probes: { enabled: false }, tsne: { enabled: false }, mi_audit: { enabled: false } },
+    } as DeepPartial<RunConfig>);
+    await assert.rejects(runExperiment(changed, { ...quiet, outDir: dir, resume: true }), (e: Error) => {
+      assert.match(e.message, /seed: 1 -> 2/);
+      assert.match(e.message, /train\.epochs: 1 -> 2/);
+      assert.match(e.message, /train\.lr: 0\.001 -> 0\.01/);
+      assert.match(e.message, /--force/);
+      return true;
+    });
+    assert.equal(readFileSync(join(dir, "config.yaml"), "utf8"), original, "config.yaml was overwritten");
+    // --force continues under the new config and keeps the old one beside it.
+    const log: string[] = [];
+    const forced = await runExperiment(changed, {
+      ...quiet,
+      outDir: dir,
+      resume: true,
+      force: true,
+      signal: AbortSignal.abort(),
+      log: (m) => log.push(m),
+    });
+    assert.equal(forced.status, "aborted");
+    assert.equal(readFileSync(join(dir, "config.previous-1.yaml"), "utf8"), original);
+    assert.match(readFileSync(join(dir, "config.yaml"), "utf8"), /^seed: 2$/m);
+    assert.match(log.join("\n"), /--force: resuming under a changed config \(seed: 1 -> 2/);
+    // The unchanged config resumes without a word; a hand-edited folder is compared key by key.
+    writeFileSync(join(dir, "config.yaml"), original.replace(/^name: tiny$/m, "name: renamed"));
+    await assert.rejects(
+      runExperiment(changed, { ...quiet, outDir: dir, resume: true }),
+      /name: "renamed" -> "tiny"/,
+    );
   });
 });

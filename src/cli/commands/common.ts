@@ -28,21 +28,32 @@ export async function loadRunConfig(path: string | undefined, quiet = false): Pr
 }
 
 /**
- * An AbortSignal that fires on the first Ctrl-C (the training loop then saves a checkpoint and
- * stops); a second Ctrl-C exits at once. Call dispose() when the work is done.
+ * An AbortSignal that fires on the first Ctrl-C or SIGTERM (the training loop then saves a
+ * checkpoint and stops); a second one exits at once. SIGTERM is what job schedulers, `kill` and
+ * container runtimes send before they kill, so it gets the same checkpoint as Ctrl-C.
+ * Call dispose() when the work is done.
  */
 export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const onSigint = () => {
+  const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      process.stderr.write("\nsecond interrupt: exiting without waiting for the checkpoint\n");
-      process.exit(130);
+      process.stderr.write(`\nsecond ${name}: exiting without waiting for the checkpoint\n`);
+      process.exit(name === "SIGTERM" ? 143 : 130);
     }
-    process.stderr.write("\ninterrupt: saving a checkpoint, then stopping (Ctrl-C again to exit now)\n");
+    process.stderr.write(
+      `\n${name}: saving a checkpoint, then stopping (${name === "SIGINT" ? "Ctrl-C" : "SIGTERM"} again to exit now)\n`,
+    );
     controller.abort();
   };
-  process.on("SIGINT", onSigint);
-  return { signal: controller.signal, dispose: () => process.off("SIGINT", onSigint) };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
 
 export const QUIET: OptionSpec = { type: "boolean", default: false, help: "no progress output" };

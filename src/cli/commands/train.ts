@@ -9,6 +9,11 @@ import { printRunResult } from "./run-output.js";
 const SPEC = {
   config: { type: "string", help: "run configuration (YAML)" },
   resume: { type: "boolean", default: false, help: "continue from the last checkpoint of each method" },
+  force: {
+    type: "boolean",
+    default: false,
+    help: "with --resume: continue although the config differs from the run's (the old config is kept as config.previous-N.yaml)",
+  },
   compare: {
     type: "string",
     help: `comma-separated methods to train side by side on the same data (${METHODS.join(", ")}); default: the config's method`,
@@ -20,7 +25,7 @@ const SPEC = {
 } as const;
 
 const SUMMARY =
-  "Trains, evaluates, audits and reports a run. Ctrl-C saves a checkpoint; --resume continues it.";
+  "Trains, evaluates, audits and reports a run. Ctrl-C (or SIGTERM) saves a checkpoint; --resume continues it.";
 
 export function parseMethods(text: string | undefined): MethodName[] | undefined {
   if (!text) return undefined;
@@ -45,6 +50,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const r = await runExperiment(config, {
       outDir: options.out as string | undefined,
       resume: options.resume as boolean,
+      force: options.force as boolean,
       quiet,
       signal: irq.signal,
       methods,

@@ -9,8 +9,15 @@ import type { FileItem, PipelineSpec } from "../pipeline.js";
 import { Table } from "../table/csv.js";
 import type { TransformSpec } from "../transforms/compose.js";
 import type { TaskInfo } from "../types.js";
-import { binNames, type LabelSpec, type MissingPolicy, resolveLabels } from "./labels.js";
-import { resolvePath, type SourceResult } from "./manifest.js";
+import {
+  binNames,
+  csvLine,
+  DEFAULT_MISSING_VALUES,
+  type LabelSpec,
+  type MissingPolicy,
+  resolveLabels,
+} from "./labels.js";
+import { type ItemOrigin, resolvePath, type SourceResult } from "./manifest.js";
 
 export interface CohortSpec {
   name: string;
@@ -19,7 +26,7 @@ export interface CohortSpec {
   pathColumn: string;
   ageColumn?: string;
   sexColumn?: string;
-  /** Values of sexColumn -> 0/1. Default {F:0, M:1, Female:0, Male:1, "0":0, "1":1}. */
+  /** Values of sexColumn -> 0/1. Default F/Female/0 -> 0, M/Male/1 -> 1, in any case. */
   sexMap?: Record<string, number>;
   siteColumn?: string;
 }
@@ -36,20 +43,21 @@ export interface BrainMriOptions {
   ageBins?: number[];
   layout: BrainLayout;
   normalize?: "zscore" | "percentile" | "none";
+  /** A missing primary label. Default "skip". */
   missing?: MissingPolicy;
+  /** A missing spurion label. Default "skip" (a row without it cannot be confounded). */
+  spurionMissing?: MissingPolicy;
   onError?: "skip" | "fatal";
+  /** Cells that count as missing in every label column (default DEFAULT_MISSING_VALUES). */
+  missingValues?: readonly string[];
+  /** Compare label values ignoring case; the default sex coding ignores case anyway. */
+  caseInsensitive?: boolean;
 }
 
-const DEFAULT_SEX: Record<string, number> = {
-  F: 0,
-  M: 1,
-  Female: 0,
-  Male: 1,
-  female: 0,
-  male: 1,
-  "0": 0,
-  "1": 1,
-};
+/** The default sex coding, read ignoring case: F / Female / 0 -> 0, M / Male / 1 -> 1. */
+const DEFAULT_SEX: Record<string, number> = { F: 0, M: 1, Female: 0, Male: 1, "0": 0, "1": 1 };
+
+const MISSING_FIX = "add placeholders for a missing value to data.missing_values";
 
 export function brainMri(o: BrainMriOptions): SourceResult {
   const wanted = [o.primary, ...(o.spurions ?? [])];
@@ -57,6 +65,7 @@ export function brainMri(o: BrainMriOptions): SourceResult {
   const sites = new Map<string, number>();
   const items: FileItem[] = [];
   const tableRows: number[] = [];
+  const origins: ItemOrigin[] = [];
   const skippedLabels: Record<string, number> = {};
   const filledLabels: Record<string, number> = {};
   let rowsInTable = 0;
@@ -89,27 +98,45 @@ export function brainMri(o: BrainMriOptions): SourceResult {
     const table = typeof c.csv === "string" ? Table.read(c.csv) : c.csv;
     rowsInTable += table.length;
     const specs: LabelSpec[] = [];
-    const missing = o.missing ?? "skip";
+    const reading = { missingValues: o.missingValues, caseInsensitive: o.caseInsensitive };
     for (const w of wanted) {
+      const missing = w === o.primary ? (o.missing ?? "skip") : (o.spurionMissing ?? "skip");
       if (w === "age") {
         if (!c.ageColumn) throw new Error(`cohort '${c.name}': task 'age' needs ageColumn`);
-        specs.push({ column: c.ageColumn, name: "age", bins: ageBins, missing });
+        specs.push({
+          column: c.ageColumn,
+          name: "age",
+          bins: ageBins,
+          missing,
+          ...reading,
+          fix: `age is a number (years); ${MISSING_FIX}`,
+        });
       } else if (w === "sex") {
         if (!c.sexColumn) throw new Error(`cohort '${c.name}': task 'sex' needs sexColumn`);
-        specs.push({ column: c.sexColumn, name: "sex", map: c.sexMap ?? DEFAULT_SEX, missing });
+        specs.push({
+          column: c.sexColumn,
+          name: "sex",
+          map: c.sexMap ?? DEFAULT_SEX,
+          missing,
+          ...reading,
+          // The default coding is read ignoring case (f, FEMALE, ...); a cohort's own map is read as given.
+          caseInsensitive: c.sexMap ? reading.caseInsensitive : true,
+          fix: `source "mri" reads sex as F / Female / 0 (class 0) or M / Male / 1 (class 1), in any case; ${MISSING_FIX}`,
+        });
       } else if (w === "site") {
         if (!c.siteColumn) throw new Error(`cohort '${c.name}': task 'site' needs siteColumn`);
         // Site names are namespaced by cohort so "site 1" of two cohorts stays two sites.
         const col = table.columnIndex(c.siteColumn);
         const map: Record<string, number> = {};
+        const none = new Set(o.missingValues ?? DEFAULT_MISSING_VALUES);
         for (const r of table.rows) {
           const v = r[col].trim();
-          if (v === "") continue;
+          if (none.has(v)) continue;
           const key = `${c.name}/${v}`;
           if (!sites.has(key)) sites.set(key, sites.size);
           map[v] = sites.get(key)!;
         }
-        specs.push({ column: c.siteColumn, name: "site", map, missing });
+        specs.push({ column: c.siteColumn, name: "site", map, missing, missingValues: o.missingValues });
       }
     }
     table.columnIndex(c.pathColumn);
@@ -127,6 +154,7 @@ export function brainMri(o: BrainMriOptions): SourceResult {
           pre: pre.length ? pre : undefined,
         });
         tableRows.push(r);
+        origins.push({ csv: table.source, line: csvLine(table, r) });
       }
     });
   });
@@ -165,5 +193,6 @@ export function brainMri(o: BrainMriOptions): SourceResult {
       missingFiles: [],
     },
     tableRows,
+    origins,
   };
 }

@@ -9,13 +9,16 @@
 // - uncertainty (-1): "zeros" (U-Zeros), "ones" (U-Ones) or "ignore" (label -1 = masked; the loss
 //   must skip it, and the confounded-split builder never uses such rows).
 // - blank: a MissingPolicy; default {fill: 0}, the usual reading "not mentioned = negative".
-// - Sex: Female = 0, Male = 1 ("Unknown" is missing). AP/PA: AP = 0, PA = 1 (others are missing).
-//   Age: binned by `ageBins` (default [40, 60, 80] -> 4 groups). These use `spurionMissing`.
+// - Sex: Female = 0, Male = 1 ("Unknown" is missing). AP/PA: AP = 0, PA = 1 (LL and RL, the lateral
+//   views' codes, are missing). Age: binned by `ageBins` (default [40, 60, 80] -> 4 groups). These
+//   use `spurionMissing`.
+// Any other value (besides `missingValues`, default the empty cell, NA, N/A, n/a, nan) is an error
+// naming the column, the value, its count and its lines: a copy written with other codes must say so.
 import { join } from "node:path";
 import type { PipelineSpec } from "../pipeline.js";
 import { Table } from "../table/csv.js";
 import type { TransformSpec } from "../transforms/compose.js";
-import type { LabelSpec, MissingPolicy } from "./labels.js";
+import { DEFAULT_MISSING_VALUES, type LabelSpec, type MissingPolicy } from "./labels.js";
 import { buildFromTable, type SourceResult } from "./manifest.js";
 
 export const CHEXPERT_OBSERVATIONS = [
@@ -59,18 +62,34 @@ export interface ChexpertOptions {
   transforms?: TransformSpec[];
   onError?: "skip" | "fatal";
   checkFiles?: boolean;
+  /** Cells that count as missing in every label column (default DEFAULT_MISSING_VALUES). */
+  missingValues?: readonly string[];
+  /** Compare label values ignoring case ("male" = "Male"). */
+  caseInsensitive?: boolean;
 }
+
+const OBSERVATION_FIX =
+  "CheXpert observations are 1, 0, -1 (uncertain) or blank (1.0, 0.0, -1.0 in some releases); add other placeholders for a missing value to data.missing_values";
 
 function observationSpec(
   column: string,
   name: string,
   uncertainty: "zeros" | "ones" | "ignore",
   missing: MissingPolicy,
+  reading: Pick<LabelSpec, "missingValues" | "caseInsensitive">,
 ): LabelSpec {
   const u = uncertainty === "zeros" ? 0 : uncertainty === "ones" ? 1 : -1;
   // CheXpert writes 1.0 / 0.0 / -1.0 in some releases and 1 / 0 / -1 in others.
   const map = { "1": 1, "1.0": 1, "0": 0, "0.0": 0, "-1": u, "-1.0": u };
-  return { column, name, map, missing, classNames: ["negative", "positive"] };
+  return {
+    column,
+    name,
+    map,
+    missing,
+    classNames: ["negative", "positive"],
+    fix: OBSERVATION_FIX,
+    ...reading,
+  };
 }
 
 export function chexpertTransforms(size: number): TransformSpec[] {
@@ -106,14 +125,42 @@ export function chexpert(o: ChexpertOptions): SourceResult {
   const uncertainty = o.uncertainty ?? "zeros";
   const blank = o.blank ?? { fill: 0 };
   const sm = o.spurionMissing ?? "skip";
-  const labels: LabelSpec[] = [observationSpec(o.primary, o.primary, uncertainty, blank)];
+  const missingValues = o.missingValues ?? DEFAULT_MISSING_VALUES;
+  const reading = { missingValues, caseInsensitive: o.caseInsensitive };
+  const fix = (coding: string) =>
+    `${coding}; add other placeholders for a missing value to data.missing_values`;
+  const labels: LabelSpec[] = [observationSpec(o.primary, o.primary, uncertainty, blank, reading)];
   for (const s of o.spurions ?? []) {
-    if (s === "Sex") labels.push({ column: "Sex", name: "Sex", map: { Female: 0, Male: 1 }, missing: sm });
+    if (s === "Sex")
+      labels.push({
+        column: "Sex",
+        name: "Sex",
+        map: { Female: 0, Male: 1 },
+        missing: sm,
+        ...reading,
+        missingValues: [...missingValues, "Unknown"],
+        fix: fix("CheXpert's Sex is Female, Male or Unknown (missing)"),
+      });
     else if (s === "age")
-      labels.push({ column: "Age", name: "age", bins: o.ageBins ?? [40, 60, 80], missing: sm });
+      labels.push({
+        column: "Age",
+        name: "age",
+        bins: o.ageBins ?? [40, 60, 80],
+        missing: sm,
+        ...reading,
+        fix: fix("CheXpert's Age is a number"),
+      });
     else if (s === "AP/PA")
-      labels.push({ column: "AP/PA", name: "AP/PA", map: { AP: 0, PA: 1 }, missing: sm });
-    else labels.push(observationSpec(s, s, uncertainty, sm));
+      labels.push({
+        column: "AP/PA",
+        name: "AP/PA",
+        map: { AP: 0, PA: 1 },
+        missing: sm,
+        ...reading,
+        missingValues: [...missingValues, "LL", "RL"],
+        fix: fix("CheXpert's AP/PA is AP or PA for frontal views (LL, RL: lateral, missing)"),
+      });
+    else labels.push(observationSpec(s, s, uncertainty, sm, reading));
   }
   const size = o.size ?? 224;
   const pipeline: PipelineSpec = {

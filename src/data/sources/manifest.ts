@@ -4,7 +4,7 @@ import { isAbsolute, join } from "node:path";
 import type { FileDataset, PipelineSpec } from "../pipeline.js";
 import { Table } from "../table/csv.js";
 import type { TaskInfo } from "../types.js";
-import { type LabelSpec, resolveLabels } from "./labels.js";
+import { csvLine, type LabelSpec, resolveLabels } from "./labels.js";
 
 export interface ManifestOptions {
   /** Path of the CSV, or an already parsed Table. */
@@ -34,12 +34,20 @@ export interface SourceSummary {
   missingFiles: string[];
 }
 
+/** Where an item came from: its CSV file and line, so a problem with the item can name them. */
+export interface ItemOrigin {
+  csv: string;
+  line: number;
+}
+
 export interface SourceResult {
   dataset: FileDataset;
   tasks: TaskInfo[];
   summary: SourceSummary;
   /** Table row of each item. */
   tableRows: number[];
+  /** CSV file and line of each item. */
+  origins: ItemOrigin[];
 }
 
 export function resolvePath(root: string, p: string): string {
@@ -58,12 +66,13 @@ export function buildFromTable(
   const missingFiles: string[] = [];
   const items = [];
   const tableRows: number[] = [];
+  const origins: ItemOrigin[] = [];
   for (let k = 0; k < lab.keep.length; k++) {
     const r = lab.keep[k];
     const path = resolvePath(o.root, table.rows[r][pathCol].trim());
     if (o.checkFiles && !existsSync(path)) {
       if ((o.pipeline.onError ?? "fatal") === "fatal")
-        throw new Error(`${table.source}: row ${r + 2}: image file not found: ${path}`);
+        throw new Error(`${table.source}: line ${csvLine(table, r)}: image file not found: ${path}`);
       missingFiles.push(path);
       continue;
     }
@@ -71,6 +80,7 @@ export function buildFromTable(
     for (const l of lab.labels) labels[l.name] = l.values[k];
     items.push({ path, labels });
     tableRows.push(r);
+    origins.push({ csv: table.source, line: csvLine(table, r) });
   }
   const tasks: TaskInfo[] = lab.labels.map((l, i) => ({
     name: l.name,
@@ -98,6 +108,7 @@ export function buildFromTable(
       missingFiles,
     },
     tableRows,
+    origins,
   };
 }
 
