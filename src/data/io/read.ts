@@ -9,6 +9,7 @@ import { gunzipOrFail, isGzip } from "./idx.js";
 import { decodeJpeg } from "./jpeg.js";
 import { decodeNifti, isNifti } from "./nifti.js";
 import { decodePng } from "./png.js";
+import type { VoiOption } from "./voi.js";
 
 export type ImageFormat = "png" | "jpeg" | "dicom" | "nifti";
 
@@ -17,6 +18,8 @@ export interface ReadOptions {
   unitRange?: boolean;
   /** DICOM multi-frame: take this frame as a 2D image. */
   frame?: number;
+  /** DICOM VOI windowing (default "none": physical values); see voi.ts. */
+  window?: VoiOption;
 }
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
