@@ -255,7 +255,11 @@ function loadSource(config: RunConfig): SourceResult {
     root,
     pathColumn,
     labels,
-    pipeline: { transforms: imageTransforms(d), onError },
+    pipeline: {
+      transforms: imageTransforms(d),
+      onError,
+      read: { spatialDims: d.image_size.length === 2 ? 2 : 3 },
+    },
     itemShape,
     name: d.source,
   });
