@@ -30,6 +30,7 @@ import {
   type TaskInfo,
   type TransformSpec,
 } from "../data/index.js";
+import type { ReadOptions } from "../data/io/read.js";
 import { hashSeed } from "../util/random.js";
 
 export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted" | "test_balanced";
@@ -206,7 +207,7 @@ function loadMri(config: RunConfig): SourceResult {
           method: m.resize === "crop_or_pad" ? "cropOrPad" : "resample",
         }
       : { kind: "2d", axis: m.slice_axis, fractions: m.slices, size: d.image_size as [number, number] };
-  return brainMri({
+  const src = brainMri({
     cohorts: cohorts.map((c) => {
       const croot = c.root ? under(root, c.root) : root;
       return {
@@ -227,6 +228,22 @@ function loadMri(config: RunConfig): SourceResult {
     missing: missingPolicy(d),
     onError: d.on_unreadable === "fail" ? "fatal" : "skip",
   });
+  // FORMATS: orientation, spacing and windowing of the volumes as the config asks.
+  src.dataset.pipeline.read = { ...src.dataset.pipeline.read, ...readOptionsOf(d, 3) };
+  return src;
+}
+
+/** FORMATS: the image reader's options from data.reorient / spacing / window / window_*. */
+function readOptionsOf(d: DataConfig, spatialDims: 2 | 3): ReadOptions {
+  return {
+    spatialDims,
+    reorient: d.reorient,
+    spacing: d.spacing,
+    window:
+      d.window === "fixed"
+        ? { center: d.window_center as number, width: d.window_width as number }
+        : d.window,
+  };
 }
 
 function loadSource(config: RunConfig): SourceResult {
@@ -240,7 +257,9 @@ function loadSource(config: RunConfig): SourceResult {
   const channels = config.model.in_channels;
   const itemShape = [channels, ...d.image_size];
   const csvPath = d.csv ?? "manifest.csv";
-  const table = Table.read(csvPath.startsWith("/") ? csvPath : `${root}/${csvPath}`);
+  const table = Table.read(csvPath.startsWith("/") ? csvPath : `${root}/${csvPath}`, {
+    delimiter: d.delimiter === "auto" ? undefined : d.delimiter === "tab" ? "\t" : d.delimiter,
+  });
   const pathColumn = ["path", "Path", "image", "file", "filename"].find((c) => table.columns.includes(c));
   if (!pathColumn)
     throw new Error(
@@ -258,7 +277,7 @@ function loadSource(config: RunConfig): SourceResult {
     pipeline: {
       transforms: imageTransforms(d),
       onError,
-      read: { spatialDims: d.image_size.length === 2 ? 2 : 3 },
+      read: readOptionsOf(d, d.image_size.length === 2 ? 2 : 3),
     },
     itemShape,
     name: d.source,
