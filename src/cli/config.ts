@@ -189,6 +189,17 @@ export interface DataConfig {
   uncertain_labels: "drop" | "zeros" | "ones";
   chexpert: ChexpertConfig;
   mri: MriConfig;
+  /** NIfTI: reorder/flip voxel axes to RAS+ from the affine (FORMATS). */
+  reorient: boolean;
+  /** NIfTI 3-D: resample (trilinear) to this voxel spacing [dz, dy, dx] in mm first; unset = keep (FORMATS). */
+  spacing?: number[];
+  /** DICOM VOI: none (physical values, HU for CT), the file's window / VOI LUT, or a fixed window (FORMATS). */
+  window: "none" | "file" | "fixed";
+  /** window: fixed: its centre and width, in modality units (e.g. HU). */
+  window_center?: number;
+  window_width?: number;
+  /** Field delimiter of the tables: auto = tab for .tsv, else sniffed from the header (FORMATS). */
+  delimiter: "auto" | "," | "tab" | ";" | "|";
 }
 
 export interface ModelConfig {
@@ -627,9 +638,25 @@ const data = obj<DataConfig>(
     uncertain_labels: oneOf(["drop", "zeros", "ones"] as const, { default: "drop" }),
     chexpert: obj<ChexpertConfig>({ frontal_only: bool({ default: true }) }),
     mri,
+    reorient: bool({ default: true }),
+    spacing: optional(list(num({ exclusiveMin: 0 }), { minItems: 3, maxItems: 3 })),
+    window: oneOf(["none", "file", "fixed"] as const, { default: "none" }),
+    window_center: optional(num()),
+    window_width: optional(num({ exclusiveMin: 0 })),
+    delimiter: oneOf(["auto", ",", "tab", ";", "|"] as const, { default: "auto" }),
   },
   {
     refine: (v, given, path, ctx) => {
+      // FORMATS: a fixed window needs its centre and width, and only then are they read.
+      for (const key of ["window_center", "window_width"] as const) {
+        if (v.window === "fixed" && v[key] === undefined)
+          ctx.error(
+            [...path, key],
+            "required with window: fixed (e.g. window_center: 40, window_width: 400)",
+          );
+        if (v.window !== "fixed" && given.has(key))
+          ctx.error([...path, key], `only used with window: fixed (window is "${v.window}")`);
+      }
       for (const key of ["chexpert", "mri"] as const)
         if (given.has(key) && v.source !== key)
           ctx.warn([...path, key], `only used by source "${key}"; ignored for "${v.source}"`);

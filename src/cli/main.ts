@@ -23,7 +23,7 @@ const COMMANDS: Record<string, Command> = {
   report: { summary: "re-render a run's report from its files: --run DIR", run: reportCommand },
   export: { summary: "export a trained model: --run DIR --onnx [out.onnx]", run: exportCommand },
   data: {
-    summary: "data inspect --config run.yaml: group counts of the splits, no training",
+    summary: "data inspect --config run.yaml: split group counts; data view FILE: one decoded file",
     run: dataCommand,
   },
   bench: { summary: "speed and memory benchmarks, as JSON (mimmx bench --help)", run: benchCommand },

@@ -30,6 +30,7 @@ import {
   type TaskInfo,
   type TransformSpec,
 } from "../data/index.js";
+import type { ReadOptions } from "../data/io/read.js";
 import type { ItemOrigin } from "../data/sources/manifest.js";
 import { pairingOf, type SpurionSpec } from "../data/splits/confounded.js";
 import { computeCounts } from "../data/splits/counts.js";
@@ -252,7 +253,7 @@ function loadMri(config: RunConfig): SourceResult {
           method: m.resize === "crop_or_pad" ? "cropOrPad" : "resample",
         }
       : { kind: "2d", axis: m.slice_axis, fractions: m.slices, size: d.image_size as [number, number] };
-  return brainMri({
+  const src = brainMri({
     cohorts: cohorts.map((c) => {
       const croot = c.root ? under(root, c.root) : root;
       return {
@@ -276,6 +277,22 @@ function loadMri(config: RunConfig): SourceResult {
     caseInsensitive: d.case_insensitive,
     onError: d.on_unreadable === "fail" ? "fatal" : "skip",
   });
+  // FORMATS: orientation, spacing and windowing of the volumes as the config asks.
+  src.dataset.pipeline.read = { ...src.dataset.pipeline.read, ...readOptionsOf(d, 3) };
+  return src;
+}
+
+/** FORMATS: the image reader's options from data.reorient / spacing / window / window_*. */
+function readOptionsOf(d: DataConfig, spatialDims: 2 | 3): ReadOptions {
+  return {
+    spatialDims,
+    reorient: d.reorient,
+    spacing: d.spacing,
+    window:
+      d.window === "fixed"
+        ? { center: d.window_center as number, width: d.window_width as number }
+        : d.window,
+  };
 }
 
 function loadSource(config: RunConfig): SourceResult {
@@ -288,7 +305,9 @@ function loadSource(config: RunConfig): SourceResult {
   const channels = config.model.in_channels;
   const itemShape = [channels, ...d.image_size];
   const csvPath = d.csv ?? "manifest.csv";
-  const table = Table.read(csvPath.startsWith("/") ? csvPath : `${root}/${csvPath}`);
+  const table = Table.read(csvPath.startsWith("/") ? csvPath : `${root}/${csvPath}`, {
+    delimiter: d.delimiter === "auto" ? undefined : d.delimiter === "tab" ? "\t" : d.delimiter,
+  });
   const pathColumn = ["path", "Path", "image", "file", "filename"].find((c) => table.columns.includes(c));
   if (!pathColumn)
     throw new Error(
@@ -315,7 +334,11 @@ function loadSource(config: RunConfig): SourceResult {
     root,
     pathColumn,
     labels,
-    pipeline: { transforms: imageTransforms(d), onError },
+    pipeline: {
+      transforms: imageTransforms(d),
+      onError,
+      read: readOptionsOf(d, d.image_size.length === 2 ? 2 : 3),
+    },
     itemShape,
     name: d.source,
   });

@@ -4,6 +4,7 @@ import { countsToMarkdown } from "../../data/index.js";
 import { loadData } from "../../run/index.js";
 import { parseArgs, UsageError } from "../args.js";
 import { HELP, loadRunConfig, QUIET, wantsHelp } from "./common.js";
+import { dataViewCommand } from "./data-view.js";
 
 const SPEC = {
   config: { type: "string", help: "run configuration (YAML)" },
@@ -15,10 +16,11 @@ const SPEC = {
 const SUMMARY = "data inspect: prints the (y, z_i) group counts of every split the config would build.";
 
 export async function dataCommand(argv: string[]): Promise<number> {
+  if (argv[0] === "view") return dataViewCommand(argv.slice(1));
   if (wantsHelp(argv, "data inspect --config run.yaml", SUMMARY, SPEC)) return 0;
   const { options, positionals } = parseArgs(argv, SPEC, "data");
   if (positionals[0] !== "inspect")
-    throw new UsageError(`data: expected a subcommand: inspect (got ${positionals[0] ?? "none"})`);
+    throw new UsageError(`data: expected a subcommand: inspect or view (got ${positionals[0] ?? "none"})`);
   const config = await loadRunConfig(options.config as string | undefined, options.quiet as boolean);
   const data = await loadData(config, options.quiet as boolean);
   if (options.json) {

@@ -3,17 +3,33 @@
 //
 // Supported transfer syntaxes: implicit VR little endian, explicit VR little endian, deflated
 // explicit VR little endian, explicit VR big endian (retired but still found), RLE lossless (own
-// decoder below) and 8-bit baseline JPEG (jpeg-js). JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K and
-// 12-bit JPEG extended raise UnsupportedFormatError naming the file and the transfer syntax UID.
+// decoder below), 8-bit baseline JPEG (jpeg-js), JPEG Lossless process 14 with any predictor and
+// SV1 (jpeg-lossless-decoder-js), JPEG-LS lossless and near-lossless (CharLS), JPEG 2000 lossless
+// and lossy (OpenJPEG) and HTJ2K (OpenJPH); see codecs.ts. 12-bit JPEG extended (no maintained
+// decoder for 12-bit lossy JPEG ships for Node) raises UnsupportedFormatError naming the file and
+// the transfer syntax UID.
 //
-// Pixel values: masked to BitsStored, sign-extended when PixelRepresentation = 1, then
-// RescaleSlope/Intercept applied (so CT comes out in Hounsfield units). MONOCHROME1 (white = low)
-// is inverted so that for every image high values are bright. RGB is returned channels-first,
-// whatever the PlanarConfiguration; YBR_FULL native data is converted to RGB.
+// Pixel values, in this order (PS3.3 C.11, the standard's display pipeline):
+//   1. stored values masked to BitsStored, sign-extended when PixelRepresentation = 1;
+//   2. modality LUT: RescaleSlope/Intercept (so CT comes out in Hounsfield units) - always;
+//   3. VOI: only when asked (`window` option, default "none", so values stay physical and comparable
+//      across scanners; see voi.ts): the file's window / VOI LUT, or a given centre and width, to [0, 1];
+//   4. MONOCHROME1 (white = low) is inverted so that for every image high values are bright - always
+//      (within the representable modality range without VOI, as 1 - v after VOI).
+// RGB is returned channels-first, whatever the PlanarConfiguration; YBR_FULL is converted to RGB
+// (JPEG 2000's YBR_RCT / YBR_ICT come out of the codec as RGB already).
 import { inflateRawSync } from "node:zlib";
 import type { ImageArray } from "../types.js";
+import {
+  type DecodedFrame,
+  decodeHtj2k,
+  decodeJpeg2000,
+  decodeJpegLossless,
+  decodeJpegLs,
+} from "./codecs.js";
 import { ImageDecodeError, UnsupportedFormatError } from "./errors.js";
 import { decodeJpeg } from "./jpeg.js";
+import { applyVoi, readVoi, type VoiOption } from "./voi.js";
 
 export const TS = {
   implicitLE: "1.2.840.10008.1.2",
@@ -25,17 +41,41 @@ export const TS = {
   jpegExtended: "1.2.840.10008.1.2.4.51",
 } as const;
 
-const UNSUPPORTED_TS: Record<string, string> = {
-  "1.2.840.10008.1.2.4.57": "JPEG Lossless (process 14)",
-  "1.2.840.10008.1.2.4.70": "JPEG Lossless SV1",
-  "1.2.840.10008.1.2.4.80": "JPEG-LS lossless",
-  "1.2.840.10008.1.2.4.81": "JPEG-LS near-lossless",
-  "1.2.840.10008.1.2.4.90": "JPEG 2000 lossless",
-  "1.2.840.10008.1.2.4.91": "JPEG 2000",
-  "1.2.840.10008.1.2.4.201": "HTJ2K lossless",
-  "1.2.840.10008.1.2.4.202": "HTJ2K lossless RPCL",
-  "1.2.840.10008.1.2.4.203": "HTJ2K",
+type FrameDecoder = (path: string, what: string, data: Uint8Array) => DecodedFrame;
+
+/** Encapsulated transfer syntaxes decoded by an external codec: name and decoder. */
+const CODEC_TS: Record<string, [string, FrameDecoder]> = {
+  "1.2.840.10008.1.2.4.57": ["JPEG Lossless, process 14", decodeJpegLossless],
+  "1.2.840.10008.1.2.4.70": ["JPEG Lossless SV1", decodeJpegLossless],
+  "1.2.840.10008.1.2.4.80": ["JPEG-LS lossless", decodeJpegLs],
+  "1.2.840.10008.1.2.4.81": ["JPEG-LS near-lossless", decodeJpegLs],
+  "1.2.840.10008.1.2.4.90": ["JPEG 2000 lossless", decodeJpeg2000],
+  "1.2.840.10008.1.2.4.91": ["JPEG 2000", decodeJpeg2000],
+  "1.2.840.10008.1.2.4.201": ["HTJ2K lossless", decodeHtj2k],
+  "1.2.840.10008.1.2.4.202": ["HTJ2K lossless RPCL", decodeHtj2k],
+  "1.2.840.10008.1.2.4.203": ["HTJ2K", decodeHtj2k],
 };
+
+/** Human names of the transfer syntaxes, for `data view` and error messages. */
+export function transferSyntaxName(ts: string): string {
+  const names: Record<string, string> = {
+    [TS.implicitLE]: "implicit VR little endian",
+    [TS.explicitLE]: "explicit VR little endian",
+    [TS.deflatedLE]: "deflated explicit VR little endian",
+    [TS.explicitBE]: "explicit VR big endian",
+    [TS.rle]: "RLE lossless",
+    [TS.jpegBaseline]: "JPEG baseline (8-bit)",
+    [TS.jpegExtended]: "JPEG extended (12-bit)",
+  };
+  return names[ts] ?? CODEC_TS[ts]?.[0] ?? "unknown";
+}
+
+export interface DicomReadOptions {
+  /** Multi-frame files: take this frame as a 2-D image. */
+  frame?: number;
+  /** VOI transform (windowing); "none" (the default) keeps physical values. See voi.ts. */
+  window?: VoiOption;
+}
 
 /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR. */
 const LONG_VR = new Set(["OB", "OW", "OF", "SQ", "UT", "UN", "OD", "OL", "OV", "UC", "UR", "SV", "UV"]);
@@ -45,6 +85,8 @@ const US_TAGS = new Set([
   0x00280002, 0x00280006, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103,
 ]);
 const PIXEL_DATA = 0x7fe00010;
+/** The one sequence whose contents we keep: the VOI LUT (first item only is used). */
+const VOI_LUT_SEQUENCE = 0x00283010;
 
 interface Element {
   vr: string;
@@ -52,6 +94,8 @@ interface Element {
   value?: Uint8Array;
   /** Encapsulated pixel data: the fragments, the basic offset table first. */
   fragments?: Uint8Array[];
+  /** Kept sequences (VOI LUT Sequence): each item's elements. */
+  items?: Map<number, Element>[];
 }
 
 export interface DicomImage extends ImageArray {
@@ -103,7 +147,7 @@ class Parser {
   }
 
   /** Parses elements from `pos` to `end` (or an item delimiter); stores top-level ones in `out`. */
-  parse(pos: number, end: number, out: Map<number, Element> | null, stopGroup = -1): number {
+  parse(pos: number, end: number, out: Map<number, Element> | null, stopGroup = -1, inItem = false): number {
     while (pos < end) {
       this.need(pos, 8, "an element header");
       const group = this.u16(pos);
@@ -147,13 +191,20 @@ class Parser {
         } else {
           // Undefined length: a sequence. UN sequences are encoded implicit VR little endian.
           const nested = vr === "UN" && this.explicit ? new Parser(this.path, this.buf, true, false) : this;
+          const keep = out && tag === VOI_LUT_SEQUENCE ? ([] as Map<number, Element>[]) : null;
+          const itemMap = () => {
+            const m = keep ? new Map<number, Element>() : null;
+            if (m) keep!.push(m);
+            return m;
+          };
           pos = nested.items(
             pos,
             (start, l) => {
-              nested.parse(start, start + l, null);
+              nested.parse(start, start + l, itemMap(), -1, true);
             },
-            (start) => nested.parse(start, this.buf.length, null),
+            (start) => nested.parse(start, this.buf.length, itemMap(), -1, true),
           );
+          if (keep) out!.set(tag, { vr: "SQ", items: keep });
         }
         continue;
       }
@@ -162,9 +213,24 @@ class Parser {
         len,
         `element (${group.toString(16).padStart(4, "0")},${elem.toString(16).padStart(4, "0")})`,
       );
-      if (
+      if (out && tag === VOI_LUT_SEQUENCE && len > 0) {
+        // Defined-length sequence: parse its items from the value bytes.
+        const items: Map<number, Element>[] = [];
+        this.items(
+          pos,
+          (start, l) => {
+            const m = new Map<number, Element>();
+            items.push(m);
+            this.parse(start, start + l, m, -1, true);
+          },
+          undefined,
+          pos + len,
+        );
+        out.set(tag, { vr: "SQ", items });
+      } else if (
         out &&
-        (group === 0x0002 ||
+        (inItem ||
+          group === 0x0002 ||
           group === 0x0008 ||
           group === 0x0018 ||
           group === 0x0020 ||
@@ -187,8 +253,11 @@ class Parser {
     pos: number,
     onItem: (start: number, len: number) => void,
     onOpenItem?: (start: number) => number,
+    end = -1,
   ): number {
     for (;;) {
+      // A defined-length sequence ends at its length, with no delimiter.
+      if (end >= 0 && pos >= end) return pos;
       this.need(pos, 8, "a sequence item header");
       const group = this.u16(pos);
       const elem = this.u16(pos + 2);
@@ -220,7 +289,7 @@ function str(e: Element | undefined): string {
     .trim();
 }
 
-export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: number } = {}): DicomImage {
+export function decodeDicom(path: string, raw: Uint8Array, opts: DicomReadOptions = {}): DicomImage {
   let buf = raw;
   let pos = 0;
   const el = new Map<number, Element>();
@@ -233,12 +302,6 @@ export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: numbe
     const a = buf[4];
     const b = buf[5];
     ts = a >= 0x41 && a <= 0x5a && b >= 0x41 && b <= 0x5a ? TS.explicitLE : TS.implicitLE;
-  }
-  if (UNSUPPORTED_TS[ts]) {
-    throw new UnsupportedFormatError(
-      path,
-      `DICOM transfer syntax ${ts} (${UNSUPPORTED_TS[ts]}) is not supported; convert the file to an uncompressed or RLE transfer syntax`,
-    );
   }
   if (ts === TS.deflatedLE) {
     try {
@@ -257,7 +320,7 @@ export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: numbe
     TS.jpegBaseline,
     TS.jpegExtended,
   ] as string[];
-  if (!known.includes(ts))
+  if (!known.includes(ts) && !CODEC_TS[ts])
     throw new UnsupportedFormatError(path, `DICOM transfer syntax ${ts} is not supported`);
   const le = ts !== TS.explicitBE;
   const explicit = ts !== TS.implicitLE;
@@ -313,11 +376,21 @@ export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: numbe
           signed,
           stored.subarray(f * spp * n, (f + 1) * spp * n),
         );
-      else if (ts === TS.jpegBaseline || ts === TS.jpegExtended) {
+      else if (CODEC_TS[ts]) {
+        const [name, decode] = CODEC_TS[ts];
+        const what = `transfer syntax ${ts} (${name})${frames > 1 ? `, frame ${f}` : ""}`;
+        copyFrame(
+          path,
+          what,
+          decode(path, what, perFrame[f]),
+          { rows, cols, spp, bitsAlloc, bitsStored, signed },
+          stored.subarray(f * spp * n, (f + 1) * spp * n),
+        );
+      } else if (ts === TS.jpegBaseline || ts === TS.jpegExtended) {
         if (bitsStored > 8 || bitsAlloc > 8) {
           throw new UnsupportedFormatError(
             path,
-            `DICOM transfer syntax ${ts} with ${bitsStored}-bit samples (12-bit JPEG extended) is not supported`,
+            `DICOM transfer syntax ${ts} with ${bitsStored}-bit samples (12-bit JPEG extended) is not supported: no maintained 12-bit lossy JPEG decoder is available; convert the file (e.g. dcmdjpeg) to an uncompressed transfer syntax`,
           );
         }
         // jpeg-js converts 3-component JPEGs from YCbCr unless told otherwise; DICOM says which
@@ -339,6 +412,7 @@ export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: numbe
       } else
         throw new ImageDecodeError(path, `encapsulated pixel data in non-encapsulated transfer syntax ${ts}`);
     }
+    if (photometric === "YBR_FULL" && spp === 3 && CODEC_TS[ts]) ybrToRgb(stored, frames, n);
   } else {
     if (photometric.startsWith("YBR_") && photometric !== "YBR_FULL") {
       throw new UnsupportedFormatError(
@@ -355,16 +429,29 @@ export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: numbe
     if (photometric === "YBR_FULL" && spp === 3) ybrToRgb(stored, frames, n);
   }
 
-  // Physical values and display polarity.
+  // Physical values (modality LUT), then the optional VOI, then display polarity.
   const out = stored;
   const hasRescale = slope !== 1 || inter !== 0;
   if (hasRescale) for (let i = 0; i < out.length; i++) out[i] = out[i] * slope + inter;
+  const voiLut = readVoiLut(el.get(VOI_LUT_SEQUENCE), le, signed);
+  const voi = readVoi(path, opts.window ?? "none", {
+    center: ds(0x00281050),
+    width: ds(0x00281051),
+    func: str(el.get(0x00281056)),
+    lut: voiLut,
+  });
+  if (voi && spp !== 1)
+    throw new ImageDecodeError(path, `windowing applies to grayscale images, this one is ${photometric}`);
+  if (voi) applyVoi(out, voi);
   if (photometric === "MONOCHROME1") {
-    // Invert within the representable range so the image keeps its value range.
-    const lo = signed ? -(2 ** (bitsStored - 1)) : 0;
-    const hi = signed ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
-    const sum = lo * slope + inter + (hi * slope + inter);
-    for (let i = 0; i < out.length; i++) out[i] = sum - out[i];
+    if (voi) for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
+    else {
+      // Invert within the representable range so the image keeps its value range.
+      const lo = signed ? -(2 ** (bitsStored - 1)) : 0;
+      const hi = signed ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
+      const sum = lo * slope + inter + (hi * slope + inter);
+      for (let i = 0; i < out.length; i++) out[i] = sum - out[i];
+    }
   }
 
   const ps = ds(0x00280030);
@@ -400,6 +487,57 @@ export function decodeDicom(path: string, raw: Uint8Array, opts: { frame?: numbe
       vol.set(out.subarray((f * spp + s) * n, (f * spp + s + 1) * n), (s * frames + f) * n);
   const thick = ds(0x00180050)[0] ?? 1;
   return { ...base, data: vol, shape: [spp, frames, rows, cols], spacing: [thick, rowSp, colSp] };
+}
+
+/**
+ * The first VOI LUT of the VOI LUT Sequence: LUT Descriptor (entries, first mapped value, bits) and
+ * LUT Data. The first mapped value is SS or US (an ambiguous VR); implicit VR files say nothing, so
+ * it follows PixelRepresentation.
+ */
+function readVoiLut(
+  seq: Element | undefined,
+  le: boolean,
+  signed: boolean,
+): { first: number; bits: number; data: Uint16Array } | undefined {
+  const item = seq?.items?.[0];
+  const desc = item?.get(0x00283002);
+  const data = item?.get(0x00283006);
+  if (!desc?.value || desc.value.length < 6 || !data?.value) return undefined;
+  const dv = new DataView(desc.value.buffer, desc.value.byteOffset, desc.value.byteLength);
+  const entries = dv.getUint16(0, le) || 65536;
+  const first = desc.vr === "SS" || (desc.vr !== "US" && signed) ? dv.getInt16(2, le) : dv.getUint16(2, le);
+  const bits = dv.getUint16(4, le);
+  const ddv = new DataView(data.value.buffer, data.value.byteOffset, data.value.byteLength);
+  const lut = new Uint16Array(Math.min(entries, data.value.length >> 1));
+  for (let k = 0; k < lut.length; k++) lut[k] = ddv.getUint16(2 * k, le);
+  return { first, bits, data: lut };
+}
+
+/**
+ * Copies one codec-decoded frame into `out` (channels-first), masked to BitsStored and
+ * sign-extended as the DICOM header says (codecs report unsigned samples for JPEG-LS and JPEG
+ * Lossless; DICOM's PixelRepresentation is the authority, as in pydicom).
+ */
+function copyFrame(
+  path: string,
+  what: string,
+  fr: DecodedFrame,
+  L: { rows: number; cols: number; spp: number; bitsAlloc: number; bitsStored: number; signed: boolean },
+  out: Float32Array,
+): void {
+  if (fr.width !== L.cols || fr.height !== L.rows || fr.components !== L.spp)
+    throw new ImageDecodeError(
+      path,
+      `${what}: codestream is ${fr.width}x${fr.height} with ${fr.components} component(s), header says ${L.cols}x${L.rows} with ${L.spp}`,
+    );
+  const n = L.rows * L.cols;
+  if (fr.samples.length < n * L.spp)
+    throw new ImageDecodeError(path, `${what}: decoded ${fr.samples.length} samples, expected ${n * L.spp}`);
+  for (let s = 0; s < L.spp; s++)
+    for (let i = 0; i < n; i++) {
+      const v = fr.samples[fr.interleaved ? i * L.spp + s : s * n + i];
+      out[s * n + i] = fixBits(v, L.bitsStored, L.bitsAlloc, L.signed);
+    }
 }
 
 /** Fragments of encapsulated pixel data grouped per frame (fragments[0] is the offset table). */

@@ -1,11 +1,14 @@
 // NIfTI-1 and NIfTI-2 single-file volumes (.nii, and .nii.gz detected by the gzip magic).
 //
-// Layout: NIfTI stores x fastest, then y, z, t. We return that memory order unchanged as a
-// channels-first array [T, Z, Y, X] (so W = x, H = y, D = z; 4th+ dims become channels), with
-// spacing [dz, dy, dx]. No reorientation is done: `affine` (sform if its code > 0, else qform if
-// its code > 0, else a diagonal of the voxel sizes) says where voxels are in world space.
+// Layout: NIfTI stores x fastest, then y, z, t. decodeNifti returns that memory order unchanged as
+// a channels-first array [T, Z, Y, X] (so W = x, H = y, D = z; 4th+ dims become channels), with
+// spacing [dz, dy, dx]. `affine` says where voxels are in world space, with nibabel's precedence:
+// the sform when sform_code > 0, else the qform when qform_code > 0, else a diagonal of the voxel
+// sizes ("method 1" of the NIfTI standard, which carries no orientation; nibabel assumes LAS there,
+// we assume nothing and leave such files as stored). readImage reorients to RAS+ (geometry.ts).
 import type { ImageArray } from "../types.js";
 import { ImageDecodeError, UnsupportedFormatError } from "./errors.js";
+import { orientationCode } from "./geometry.js";
 import { gunzipOrFail, isGzip } from "./idx.js";
 
 export interface NiftiVolume extends ImageArray {
@@ -22,6 +25,10 @@ export interface NiftiVolume extends ImageArray {
   qform: number[][];
   sform: number[][];
   affine: number[][];
+  /** Which header field `affine` comes from. */
+  affineSource: "sform" | "qform" | "pixdim";
+  /** Orientation of the stored voxel axes (e.g. "LAS"), or "unknown" for pixdim-only files. */
+  storedOrientation: string;
 }
 
 const DTYPES: Record<number, { bytes: number; name: string }> = {
@@ -139,7 +146,16 @@ export function decodeNifti(path: string, raw: Uint8Array): NiftiVolume {
     [0, 0, pix[2], 0],
     [0, 0, 0, 1],
   ];
-  const affine = sformCode > 0 ? sform : qformCode > 0 ? qform : fallback;
+  const affineSource = sformCode > 0 ? "sform" : qformCode > 0 ? "qform" : "pixdim";
+  const affine = affineSource === "sform" ? sform : affineSource === "qform" ? qform : fallback;
+  let storedOrientation = "unknown";
+  if (affineSource !== "pixdim") {
+    try {
+      storedOrientation = orientationCode(affine);
+    } catch (e) {
+      throw new ImageDecodeError(path, `NIfTI ${affineSource} is degenerate (${(e as Error).message})`);
+    }
+  }
 
   const [nx, ny = 1, nz = 1] = dims;
   const channels = dims.slice(3).reduce((a, b) => a * b, 1);
@@ -204,5 +220,7 @@ export function decodeNifti(path: string, raw: Uint8Array): NiftiVolume {
     sformCode,
     qform,
     sform,
+    affineSource,
+    storedOrientation,
   };
 }

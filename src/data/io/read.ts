@@ -5,10 +5,12 @@ import { readFileSync } from "node:fs";
 import type { ImageArray } from "../types.js";
 import { decodeDicom, isDicom } from "./dicom.js";
 import { ImageDecodeError } from "./errors.js";
+import { reorientToRas, resampleToSpacing } from "./geometry.js";
 import { gunzipOrFail, isGzip } from "./idx.js";
 import { decodeJpeg } from "./jpeg.js";
-import { decodeNifti, isNifti } from "./nifti.js";
+import { decodeNifti, isNifti, type NiftiVolume } from "./nifti.js";
 import { decodePng } from "./png.js";
+import type { VoiOption } from "./voi.js";
 
 export type ImageFormat = "png" | "jpeg" | "dicom" | "nifti";
 
@@ -17,6 +19,20 @@ export interface ReadOptions {
   unitRange?: boolean;
   /** DICOM multi-frame: take this frame as a 2D image. */
   frame?: number;
+  /** DICOM VOI windowing (default "none": physical values); see voi.ts. */
+  window?: VoiOption;
+  /**
+   * NIfTI: reorder/flip the voxel axes to RAS+ from the affine (default true; files with neither
+   * sform nor qform have no orientation and stay as stored). See geometry.ts.
+   */
+  reorient?: boolean;
+  /** NIfTI 3-D: resample (trilinear) to this voxel spacing [dz, dy, dx] in mm, after reorienting. */
+  spacing?: number[];
+  /**
+   * How many spatial axes the caller works with. 2 turns a NIfTI volume with one slice (a 2-D
+   * NIfTI, or a 3-D one meant as 2-D) into [C, H, W]; a volume with several slices is an error.
+   */
+  spatialDims?: 2 | 3;
 }
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -45,7 +61,7 @@ export function decodeImage(path: string, raw: Uint8Array, o: ReadOptions = {}):
     case "jpeg":
       return decodeJpeg(path, buf, o);
     case "nifti":
-      return decodeNifti(path, buf);
+      return niftiGeometry(path, decodeNifti(path, buf), o);
     case "dicom":
       return decodeDicom(path, buf, o);
     default:
@@ -54,6 +70,34 @@ export function decodeImage(path: string, raw: Uint8Array, o: ReadOptions = {}):
         `unknown image format (first bytes ${Buffer.from(raw.subarray(0, 8)).toString("hex")}); expected PNG, JPEG, DICOM or NIfTI`,
       );
   }
+}
+
+/** Reorientation, resampling and 2-D squeezing of a decoded NIfTI volume, as `o` asks. */
+function niftiGeometry(path: string, v: NiftiVolume, o: ReadOptions): ImageArray {
+  let img: ImageArray = v;
+  if ((o.reorient ?? true) && v.affineSource !== "pixdim") img = { ...v, ...reorientToRas(v) };
+  if (o.spacing) {
+    if (o.spacing.length !== 3)
+      throw new ImageDecodeError(path, `spacing must have 3 values [dz, dy, dx], got [${o.spacing}]`);
+    img = { ...img, ...resampleToSpacing(img, o.spacing) };
+  }
+  if (o.spatialDims === 2) {
+    // The singleton axis is z for an axial slice; after reorientation a sagittal or coronal slice
+    // has its singleton on x or y instead. Dropping it keeps the memory order, so no copy.
+    const [c, ...sp] = img.shape;
+    const drop = sp[0] === 1 ? 0 : sp.filter((n) => n === 1).length === 1 ? sp.indexOf(1) : -1;
+    if (drop < 0)
+      throw new ImageDecodeError(
+        path,
+        `NIfTI volume is ${sp[2]}x${sp[1]}x${sp[0]} voxels (x, y, z); a 2-D image size needs a single slice`,
+      );
+    img = {
+      ...img,
+      shape: [c, ...sp.filter((_, a) => a !== drop)],
+      spacing: img.spacing?.filter((_, a) => a !== drop),
+    };
+  }
+  return img;
 }
 
 export function readImage(path: string, o: ReadOptions = {}): ImageArray {
