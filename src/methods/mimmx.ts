@@ -22,7 +22,9 @@
 // Heads and critics are each differentiated once: the heads read disjoint parts of f, so the one
 // class pass gives every CE term's gradient on W (row block k belongs to part k alone), and a single
 // f.backward finishes the encoder.
+import type { EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
 import { assertAllFinite } from "../mi/guard.js";
+import { KernelPairEstimators } from "../mi/kernel-pairs.js";
 import {
   buildPairEstimators,
   type PairEstimatorSet,
@@ -30,6 +32,7 @@ import {
   StackedPairEstimators,
 } from "../mi/pair-estimators.js";
 import { miPairs, type PartPair } from "../mi/pair-sets.js";
+import { oneHot } from "../nn/functional.js";
 import { Adam } from "../optim/index.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
@@ -73,23 +76,32 @@ export class Mimmx extends BaseMethod {
     this.pieces = { ...STEP_PIECES, ...pieces };
     const names = cfg.tasks.map((t) => t.name);
     const allPairs = miPairs(cfg.tasks.length, cfg.pairs, names);
-    const probsView = cfg.spurionView === "probs";
-    this.pairs = cfg.penalise === "y" || probsView ? allPairs.filter((p) => p.a.includes(0)) : allPairs;
-    // Width of what the critics see of each part: f_y always; spurions as parts or as probabilities.
-    const widths = probsView
+    // Views other than the parts are of the spurion alone: only the y-z_i pairs are penalised.
+    const spurionOnlyView = cfg.spurionView !== "part";
+    this.pairs = cfg.penalise === "y" || spurionOnlyView ? allPairs.filter((p) => p.a.includes(0)) : allPairs;
+    // Width of what the critics see of each part: f_y always; spurions as parts, probabilities or labels.
+    const widths = spurionOnlyView
       ? cfg.tasks.map((t, i) => (i === 0 ? cfg.partSize : t.numClasses))
       : cfg.partSize;
+    const est = cfg.estimator;
     this.estimators =
-      this.pairs.length > 0
-        ? buildPairEstimators(this.pairs, widths, cfg.estimator, {
-            conditional: cfg.conditional,
-            objective: cfg.objective,
-          })
-        : null;
+      this.pairs.length === 0
+        ? null
+        : typeof est === "object" && est.critic === "kernel"
+          ? new KernelPairEstimators(
+              this.pairs,
+              cfg.tasks.map((t) => t.numClasses),
+              est,
+            )
+          : buildPairEstimators(this.pairs, widths, est as EstimatorConfig | EstimatorPreset, {
+              conditional: cfg.conditional,
+              objective: cfg.objective,
+            });
     this.optimizers.model = this.modelOptimizer();
-    if (this.estimators) {
+    const criticParams = this.estimators?.module.parameters() ?? [];
+    if (this.estimators && criticParams.length > 0) {
       this.stateModule.add("critics", this.estimators.module);
-      this.optimizers.critics = new Adam(this.estimators.module.parameters(), { lr: cfg.criticLr });
+      this.optimizers.critics = new Adam(criticParams, { lr: cfg.criticLr });
     }
     const ceNames = names.map((n) => `ce/${n}`);
     if (cfg.gradNorm) {
@@ -115,12 +127,17 @@ export class Mimmx extends BaseMethod {
     return this.estimators !== null && this.cfg.lambda > 0;
   }
 
+  /** Whether the estimator has critics to train (the kernel estimator has none). */
+  get hasCritics(): boolean {
+    return this.optimizers.critics !== undefined;
+  }
+
   update(batch: Batch): Record<string, number> {
     const { nFE, nMI } = this.cfg;
     if (this.cfg.criticData === "fresh") {
       const phase = this.updates % (nFE + nMI);
       this.updates++;
-      if (phase < nFE || !this.hasMi) return tidy(() => this.encoderStep(batch).logs);
+      if (phase < nFE || !this.hasMi || !this.hasCritics) return tidy(() => this.encoderStep(batch).logs);
       return tidy(() => {
         const f = noGrad(() => {
           this.model.train();
@@ -132,7 +149,7 @@ export class Mimmx extends BaseMethod {
     this.updates++;
     return tidy(() => {
       const { logs, features } = this.encoderStep(batch);
-      if (this.hasMi && this.encoderSteps % nFE === 0) {
+      if (this.hasMi && this.hasCritics && this.encoderSteps % nFE === 0) {
         // The N_MI critic steps see the same features: their inputs are built once.
         const inputs = this.criticInputs(features, batch);
         const sums: Record<string, number> = {};
@@ -261,7 +278,7 @@ export class Mimmx extends BaseMethod {
     const est = this.estimators!;
     est.module.train();
     const { surrogates, estimates } = est.terms(
-      this.criticViews(parts, logits),
+      this.criticViews(parts, logits, batch),
       batch.y,
       this.pairWeights(batch),
     );
@@ -291,8 +308,12 @@ export class Mimmx extends BaseMethod {
    * What the critics see of each part: the parts themselves, or (spurionView "probs") f_y and the
    * spurion heads' detached class probabilities. `logits`: the heads' outputs when already computed.
    */
-  private criticViews(parts: Tensor[], logits?: Tensor[]): Tensor[] {
+  private criticViews(parts: Tensor[], logits?: Tensor[], batch?: Batch): Tensor[] {
     if (this.cfg.spurionView === "part") return parts;
+    if (this.cfg.spurionView === "labels") {
+      if (!batch) throw new Error("Mimmx: the labels view needs the batch's spurion labels");
+      return parts.map((p, i) => (i === 0 ? p : labelView(batch.z[i - 1], this.tasks[i].numClasses)));
+    }
     return parts.map((p, i) => {
       if (i === 0) return p;
       return noGrad(() => (logits ? logits[i] : this.model.heads.head(i, p)).softmax(1));
@@ -316,7 +337,7 @@ export class Mimmx extends BaseMethod {
   /** What every critic step on these features needs, built once (views, stacked inputs, weights). */
   private criticInputs(features: Tensor, batch: Batch): CriticInputs {
     const est = this.estimators!;
-    const views = this.criticViews(this.model.split(features.detach()));
+    const views = this.criticViews(this.model.split(features.detach()), undefined, batch);
     return {
       views,
       stacked: est instanceof StackedPairEstimators ? est.stackInputs(views) : null,
@@ -355,11 +376,17 @@ export class Mimmx extends BaseMethod {
     });
   }
 
-  /** DV estimates of every pair on given features, without training anything (audits, eval). */
-  estimatePairs(features: Tensor, y?: Tensor): Record<string, number> {
+  /**
+   * Estimates of every pair on given features, without training anything (audits, eval). The
+   * labels view needs the spurion labels: pass the whole batch.
+   */
+  estimatePairs(features: Tensor, y?: Tensor, batch?: Batch): Record<string, number> {
     if (!this.estimators) return {};
     const values = noGrad(() =>
-      this.estimators!.estimates(this.criticViews(this.model.split(features.detach())), y),
+      this.estimators!.estimates(
+        this.criticViews(this.model.split(features.detach()), undefined, batch),
+        y ?? batch?.y,
+      ),
     );
     return Object.fromEntries(this.pairs.map((p, i) => [p.name, values[i]]));
   }
@@ -381,6 +408,11 @@ export class Mimmx extends BaseMethod {
     if (this.attention && state.attention)
       this.attention.setState(state.attention as { u: (number | null)[] });
   }
+}
+
+/** One-hot float view [B, C] of labels; an unknown label (-1) is an all-zero row. */
+function labelView(z: Tensor, numClasses: number): Tensor {
+  return oneHot(z.clamp(0), numClasses).float().mul(z.ge(0).float().unsqueeze(1));
 }
 
 /** The inputs of the critic steps on one batch of detached features (see Mimmx.criticInputs). */

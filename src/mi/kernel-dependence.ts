@@ -97,7 +97,10 @@ export function conditionalDependence(
   const { rows, count } = groupContrasts(y, z, numY, numZ);
   if (count === 0) return f.sum().mul(0);
   const v = tensor(rows, { shape: [count, y.length], dtype: f.dtype });
-  return v.matmul(rbfKernel(f, bandwidths, scale)).mul(v).sum();
+  return v
+    .matmul(rbfKernel(f, bandwidths, scale))
+    .mul(v)
+    .sum();
 }
 
 function median(a: ArrayLike<number>): number {

@@ -4,11 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { linearProbe } from "../../src/eval/probe.js";
-import {
-  conditionalDependence,
-  groupContrasts,
-  rbfKernel,
-} from "../../src/mi/kernel-dependence.js";
+import { conditionalDependence, groupContrasts, rbfKernel } from "../../src/mi/kernel-dependence.js";
 import * as torch from "../../src/tensor/index.js";
 import { Rng } from "../../src/util/random.js";
 import { gradcheck, uniform } from "../helpers/gradcheck.js";
@@ -39,8 +35,12 @@ describe("kernel conditional dependence", () => {
     const row0 = Array.from(r.subarray(0, 6));
     const row1 = Array.from(r.subarray(6, 12));
     const e = 1e-7;
-    [1 / 2 - 1 / 3, 1 / 2 - 1 / 3, -1 / 3, 0, 0, 0].forEach((v, i) => assert.ok(Math.abs(row0[i] - v) < e));
-    [-1 / 3, -1 / 3, 1 - 1 / 3, 0, 0, 0].forEach((v, i) => assert.ok(Math.abs(row1[i] - v) < e));
+    [1 / 2 - 1 / 3, 1 / 2 - 1 / 3, -1 / 3, 0, 0, 0].forEach((v, i) => {
+      assert.ok(Math.abs(row0[i] - v) < e);
+    });
+    [-1 / 3, -1 / 3, 1 - 1 / 3, 0, 0, 0].forEach((v, i) => {
+      assert.ok(Math.abs(row1[i] - v) < e);
+    });
   });
 
   it("equals the sum of MMD^2 between each group and its class, by a direct double sum", () => {
@@ -135,7 +135,9 @@ describe("kernel conditional dependence", () => {
       });
     }
     const after = probeZ(f.dataSync() as Float32Array);
-    const yProbe = linearProbe(f.dataSync() as Float32Array, 2, Int32Array.from(y), { numClasses: 2 }).accuracy;
+    const yProbe = linearProbe(f.dataSync() as Float32Array, 2, Int32Array.from(y), {
+      numClasses: 2,
+    }).accuracy;
     assert.ok(before > 0.9, `the probe reads z before: ${before}`);
     assert.ok(after < 0.62, `after minimising, the probe reads z at ${after}`);
     assert.ok(yProbe > 0.85, `y stays readable: ${yProbe}`);

@@ -10,7 +10,7 @@ import { interruptSignal } from "../../src/cli/commands/common.js";
 import { createMethod } from "../../src/methods/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { arraySource, train } from "../../src/train/index.js";
-import { shortcutDataset, TASK_NAMES, TASKS } from "../methods/helpers.js";
+import { mimmxOptions, shortcutDataset, TASK_NAMES, TASKS } from "../methods/helpers.js";
 
 torch.setNumThreads(1);
 const [dir, ...rest] = process.argv.slice(2);
@@ -31,7 +31,7 @@ const method = createMethod({
   tasks: TASKS,
   encoder: { name: "small-cnn" },
   partSize: 2,
-  nMI: 2,
+  ...mimmxOptions({ nMI: 2 }),
 });
 const irq = interruptSignal();
 const result = await train({

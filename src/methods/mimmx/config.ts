@@ -2,6 +2,7 @@
 // own; the run configuration's schema is their single source (src/cli/config.ts, moving to
 // src/config/), and tests take theirs from test/methods/helpers.ts.
 import type { CriticObjective, EstimatorConfig, EstimatorPreset } from "../../mi/estimator.js";
+import type { KernelEstimatorConfig } from "../../mi/kernel-pairs.js";
 import type { PairSet } from "../../mi/pair-sets.js";
 import type { CommonConfig } from "../method.js";
 import type { GradientRoute } from "./assemble.js";
@@ -11,7 +12,7 @@ export interface MimmxSwitches {
   /** weight lambda of the MI penalty */
   lambda: number;
   /** estimator preset or full config */
-  estimator: EstimatorConfig | EstimatorPreset;
+  estimator: EstimatorConfig | EstimatorPreset | KernelEstimatorConfig;
   /** "all" pairs (y-z_i and z_i-z_j) or the "chain" */
   pairs: PairSet;
   /** negatives only among samples with the same y: estimates I(f_y; f_z | y); overrides the estimator's */
@@ -61,8 +62,10 @@ export interface MimmxSwitches {
    * nuisance; the head's output keeps what f_zi says about z_i only, so the penalty estimates
    * I(f_y; z_i as the model sees it) and all of it lands on f_y. Only the y-z_i pairs are penalised
    * in this view (z_i-z_j would compare two detached views).
+   * "labels": the spurion's ground-truth label (one-hot), known at training time; f_zi then shares
+   * no trunk nuisance with f_y by construction. The "kernel" estimator reads only this view.
    */
-  spurionView: "part" | "probs";
+  spurionView: "part" | "probs" | "labels";
   /** what critics ascend and the encoder descends: "dv" (published) or "jsd"; overrides the estimator's */
   objective: CriticObjective;
   /**
@@ -135,5 +138,14 @@ export function checkMimmxConfig(cfg: MimmxConfig, who = "Mimmx"): void {
   )
     throw new Error(
       `${who}: spurionGrad "${cfg.spurionGrad}" / miGrad "${cfg.miGrad}" need scalingScope "lastLayer" (with scalingScope "encoder" every gradient goes through the trunk)`,
+    );
+  const kernel = typeof cfg.estimator === "object" && cfg.estimator.critic === "kernel";
+  if (kernel && cfg.spurionView !== "labels")
+    throw new Error(
+      `${who}: the kernel estimator scores f_y against the spurion labels; it needs spurionView "labels", got "${cfg.spurionView}"`,
+    );
+  if (kernel && cfg.miDistribution !== "train")
+    throw new Error(
+      `${who}: the kernel estimator balances the (y, z_i) groups itself; miDistribution "${cfg.miDistribution}" does not apply (use "train")`,
     );
 }
