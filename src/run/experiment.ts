@@ -28,6 +28,7 @@ import {
 } from "./evaluate.js";
 import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
 import { buildMethod, initEncoderFrom, METHOD_LABELS } from "./method.js";
+import { stagePeer } from "./peers.js";
 import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
 import { trainMethod } from "./train-method.js";
 
@@ -117,7 +118,12 @@ export function loadTrainedMethod(
   const m = buildMethod(config, tasks, method);
   const dir = methodDir(runDir, key);
   const best = join(dir, METHOD_FILES.best);
-  const path = config.train.select_by !== "last" && existsSync(best) ? best : join(dir, METHOD_FILES.last);
+  const final = join(dir, METHOD_FILES.final); // after a post-training stage (DFR)
+  const path = existsSync(final)
+    ? final
+    : config.train.select_by !== "last" && existsSync(best)
+      ? best
+      : join(dir, METHOD_FILES.last);
   if (!existsSync(path)) throw new Error(`${key}: no checkpoint at ${path} (train the run first)`);
   const state = loadCheckpoint(path, { model: m.stateModule });
   m.setState((state.method ?? {}) as Record<string, unknown>);
@@ -183,11 +189,32 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
         `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,
       );
     const t0 = performance.now();
+    // Peers with more than one stage (subsample, reweight, jtt, dfr: src/run/peers.ts).
+    const stage = await stagePeer({
+      config,
+      method,
+      tasks: data.tasks,
+      trainSet,
+      validation: data.splits.validation,
+      dir: mdir,
+      label: key,
+      resume: o.resume,
+      signal: o.signal,
+      progressMode: mode,
+      maxSteps: o.maxSteps,
+      log: (m) => {
+        if (!o.quiet) log(m);
+      },
+    });
+    if (stage.status === "aborted") {
+      log(`${label}: interrupted in its first stage; continue with --resume.`);
+      return { status: "aborted", dir };
+    }
     const result = await trainMethod({
       config,
       method,
-      trainSet,
-      validation: data.splits.validation,
+      trainSet: stage.trainSet,
+      validation: stage.validation,
       dir: mdir,
       label: key,
       resume: o.resume,
@@ -202,6 +229,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       best: result.best,
       nonFiniteTerm: result.nonFiniteTerm,
       seconds: (performance.now() - t0) / 1000 + (previous?.seconds ?? 0),
+      ...stage.record,
     };
     writeJson(trainPath, train);
     if (result.status === "aborted") {
@@ -216,6 +244,11 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       config.train.select_by !== "last" && result.bestCheckpoint
         ? loadTrainedMethod(config, data.tasks, dir, key, name)
         : method;
+    if (stage.finish) {
+      Object.assign(train, stage.finish(trained));
+      train.seconds = (performance.now() - t0) / 1000 + (previous?.seconds ?? 0);
+      writeJson(trainPath, train);
+    }
     const { evaluation, audit } = evaluateAndAudit(trained, data, config, mdir, key, mode);
     results.push({
       key,
