@@ -16,7 +16,7 @@ import type { ProgressMode } from "../cli/progress.js";
 import type { InMemoryDataset, TaskInfo } from "../data/types.js";
 import { infer } from "../eval/driver.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
-import { Dfr, fitDfrHead, splitHoldout } from "../methods/dfr.js";
+import { Dfr, type DfrSplit, fitDfrHead, splitHoldout } from "../methods/dfr.js";
 import { errorSet, Jtt } from "../methods/jtt.js";
 import type { Method } from "../methods/method.js";
 import { Reweight } from "../methods/reweight.js";
@@ -96,6 +96,10 @@ export async function stagePeer(o: PeerStageOptions): Promise<PeerStage> {
   if (method instanceof Subsample) {
     const rows = method.selectRows(taskLabelsOf(trainSet, method.tasks), seed);
     o.log(`${o.label}: group-balanced subset of ${rows.length} of ${trainSet.length} training rows`);
+    if (rows.length < config.train.batch_size)
+      throw new Error(
+        `subsample: the group-balanced subset of ${trainSet.name} has ${rows.length} of its ${trainSet.length} rows, fewer than one batch (train.batch_size ${config.train.batch_size}); its smallest group is too small: use more training data, method.groups: pairs, or reweight`,
+      );
     return {
       trainSet: subsetOf(trainSet, rows, `${trainSet.name} (group-balanced subset)`),
       validation,
@@ -160,7 +164,7 @@ async function stageJtt(o: PeerStageOptions, method: Jtt): Promise<PeerStage> {
 }
 
 /** Inputs of DFR's last layer for every row of a split, [N, d] row-major. */
-function lastLayerInputsOf(method: Dfr, ds: InMemoryDataset): { x: Float32Array; d: number } {
+export function lastLayerInputsOf(method: Dfr, ds: InMemoryDataset): { x: Float32Array; d: number } {
   const item = ds.itemShape.reduce((a, b) => a * b, 1);
   const bs = 256;
   let x = new Float32Array(0);
@@ -182,17 +186,27 @@ function lastLayerInputsOf(method: Dfr, ds: InMemoryDataset): { x: Float32Array;
   return { x, d };
 }
 
+/** DFR's split of the validation rows into held-out (last layer) and selection parts, by run seed. */
+export function dfrSplitOf(config: RunConfig, method: Dfr, validation: InMemoryDataset): DfrSplit {
+  return splitHoldout(
+    taskLabelsOf(validation, method.tasks),
+    method.cfg.holdout ?? 0.5,
+    hashSeed(config.seed, 0xdf),
+  );
+}
+
+/** The seed of DFR's balanced subsets. */
+export function dfrFitSeed(config: RunConfig): number {
+  return hashSeed(config.seed, 0xdf2);
+}
+
 function stageDfr(o: PeerStageOptions, method: Dfr): PeerStage {
   const { config, trainSet, validation } = o;
   const finalPath = join(o.dir, METHOD_FILES.final);
   // A final checkpoint of an earlier run in this folder must not stand in for this run's.
   rmSync(finalPath, { force: true });
   const holdoutFraction = method.cfg.holdout ?? 0.5;
-  const split = splitHoldout(
-    taskLabelsOf(validation, method.tasks),
-    holdoutFraction,
-    hashSeed(config.seed, 0xdf),
-  );
+  const split = dfrSplitOf(config, method, validation);
   const holdout = subsetOf(validation, split.holdout, `${validation.name} (DFR held-out part)`);
   const selection = subsetOf(validation, split.selection, `${validation.name} (selection part)`);
   if (holdout.length === 0 || selection.length === 0)
@@ -215,7 +229,7 @@ function stageDfr(o: PeerStageOptions, method: Dfr): PeerStage {
         ...trained.groupOptions,
         subsamples: trained.cfg.subsamples,
         cGrid: trained.cfg.cGrid,
-        seed: hashSeed(config.seed, 0xdf2),
+        seed: dfrFitSeed(config),
       },
     );
     trained.setLastLayer(result.fit);
