@@ -170,6 +170,44 @@ describe("groups", () => {
       // one row of rounding per joint cell at most (16 cells)
       for (const v of t) assert.ok(Math.abs(v - mean) <= 16, `marginal ${t}`);
     }
+    // the expected-count LP optimum at these settings is 348 rows (scripts/golden-balanced-subset.py's
+    // construction); the sample differs a little
+    assert.ok(rows.length > 250 && rows.length < 450, `kept ${rows.length}`);
+  });
+});
+
+describe("maximiseLp", () => {
+  it("pairs subsampling keeps the largest balanced subset (scipy linprog golden: 720 rows)", () => {
+    const counts: Record<string, number> = {
+      "0,0,0": 1615,
+      "0,0,1": 188,
+      "0,1,0": 172,
+      "0,1,1": 19,
+      "1,0,0": 16,
+      "1,0,1": 186,
+      "1,1,0": 164,
+      "1,1,1": 1640,
+    };
+    const rows: number[][] = [];
+    for (const [k, n] of Object.entries(counts))
+      for (let i = 0; i < n; i++) rows.push(k.split(",").map(Number));
+    const labels = rowsToLabels(rows);
+    const kept = groups.balancedSubset(labels, [2, 2, 2], { scheme: "pairs" }, 0);
+    // one row of rounding per joint cell at most
+    assert.ok(Math.abs(kept.length - 720) <= 8, `kept ${kept.length}`);
+  });
+
+  it("solves a textbook LP (max 3x + 5y, x <= 4, 2y <= 12, 3x + 2y <= 18 -> x = 2, y = 6)", () => {
+    const x = groups.maximiseLp(
+      [3, 5],
+      [
+        [1, 0],
+        [0, 2],
+        [3, 2],
+      ],
+      [4, 12, 18],
+    );
+    assert.ok(Math.abs(x[0] - 2) < 1e-9 && Math.abs(x[1] - 6) < 1e-9, `${x}`);
   });
 });
 
