@@ -249,7 +249,12 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       train.seconds = (performance.now() - t0) / 1000 + (previous?.seconds ?? 0);
       writeJson(trainPath, train);
     }
-    const { evaluation, audit } = evaluateAndAudit(trained, data, config, mdir, key, mode);
+    // DFR's head was fitted on part of validation: its reported validation numbers are the other part's.
+    const evalData =
+      stage.validation === data.splits.validation
+        ? data
+        : { ...data, splits: { ...data.splits, validation: stage.validation } };
+    const { evaluation, audit } = evaluateAndAudit(trained, evalData, config, mdir, key, mode);
     results.push({
       key,
       method: name,
