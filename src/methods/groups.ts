@@ -14,6 +14,9 @@
 // by raking (iterative proportional fitting over the groupings): for one grouping that is one step,
 // w = 1 / n_cell, exact; for pairs it balances every (y, z_i) marginal at once (to 1e-9 when the
 // non-empty joint cells allow it, otherwise as close as 5000 sweeps get; sparse tables converge slowly).
+// Subsampling cannot up-weight: under pairs it keeps the largest subset whose (y, z_i) marginals are
+// all balanced (a linear programme over the joint cells, balancedSubset); under joint, the smallest
+// cell's size per cell.
 //   empty cells: hold no rows, get no target and appear in no denominator (never a division by 0);
 //   tiny cells:  a cell with n < minCount rows is treated as if it had minCount: its target weight
 //                is scaled by n / minCount, so none of its rows weighs more than a row of a cell of
