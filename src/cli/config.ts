@@ -51,7 +51,19 @@ export type SpurionKind = (typeof SPURION_KINDS)[number];
 export const ENCODERS = ["small-cnn", "resnet18", "densenet121", "cnn3d"] as const;
 export type Encoder = (typeof ENCODERS)[number];
 
-export const METHODS = ["erm", "mtl", "mimm", "mimmx", "adversarial", "groupdro", "oracle"] as const;
+export const METHODS = [
+  "erm",
+  "mtl",
+  "mimm",
+  "mimmx",
+  "adversarial",
+  "groupdro",
+  "subsample",
+  "reweight",
+  "dfr",
+  "jtt",
+  "oracle",
+] as const;
 export type MethodName = (typeof METHODS)[number];
 
 export const CRITICS = ["joint", "separable", "split", "published"] as const;
@@ -278,6 +290,17 @@ export interface MethodConfig {
   mi_distribution: "train" | "balanced";
   adversarial: { lambda: number };
   groupdro: { eta: number };
+  /**
+   * Groups of the group-robust peers (groupdro, subsample, reweight, dfr): "joint" = every
+   * (y, z_1..z_N) cell, "pairs" = the (y, z_i) families (src/methods/groups.ts). Default "pairs".
+   */
+  groups: "joint" | "pairs";
+  /** Balancing (subsample, reweight, dfr): a cell with fewer rows counts as this many (default 10). */
+  group_min_count: number;
+  /** DFR: held-out fraction of validation, balanced subsets averaged, the L1 C grid. */
+  dfr: { holdout: number; subsamples: number; c_grid: number[] };
+  /** JTT: epochs of the identification ERM (T) and the error set's loss weight (lambda_up). */
+  jtt: { first_epochs: number; upweight: number };
   /** mimm: the one spurion it debiases (default: the first). */
   spurion?: string;
 }
@@ -812,6 +835,17 @@ const method = obj<MethodConfig>(
     mi_distribution: oneOf(["train", "balanced"] as const, { default: "train" }),
     adversarial: obj({ lambda: num({ min: 0, default: 1 }) }),
     groupdro: obj({ eta: num({ exclusiveMin: 0, default: 0.01 }) }),
+    groups: oneOf(["joint", "pairs"] as const, { default: "pairs" }),
+    group_min_count: int({ min: 1, default: 10 }),
+    dfr: obj({
+      holdout: num({ exclusiveMin: 0, exclusiveMax: 1, default: 0.5 }),
+      subsamples: int({ min: 1, default: 10 }),
+      c_grid: list(num({ exclusiveMin: 0 }), { minItems: 1, default: [1, 0.7, 0.3, 0.1, 0.07, 0.03, 0.01] }),
+    }),
+    jtt: obj({
+      first_epochs: int({ min: 1, default: 1 }),
+      upweight: num({ min: 1, default: 50 }),
+    }),
     spurion: optional(str()),
   },
   {
@@ -835,6 +869,10 @@ const method = obj<MethodConfig>(
         mi_distribution: ["mimmx"],
         adversarial: ["adversarial"],
         groupdro: ["groupdro"],
+        groups: ["groupdro", "subsample", "reweight", "dfr"],
+        group_min_count: ["subsample", "reweight", "dfr"],
+        dfr: ["dfr"],
+        jtt: ["jtt"],
         spurion: ["mimm"],
       };
       for (const [key, methods] of Object.entries(usedBy)) {

@@ -10,6 +10,11 @@ export interface Batch {
   y: Tensor;
   /** spurion labels, one [B] int64 tensor per spurion, in task order */
   z: Tensor[];
+  /**
+   * Row of each sample in the split it was drawn from (the data layer's DataBatch.indices); methods
+   * with per-example state (JTT's error set) key on it. Absent for hand-built batches.
+   */
+  rows?: Int32Array;
 }
 
 /** The data layer's batch (src/data/types.ts), restated here so methods do not depend on it. */
@@ -38,6 +43,7 @@ export function toBatch(b: DataBatch, names: TaskNames): Batch {
     x: tensor(b.images, { shape: b.shape }),
     y: labelTensor(b.labels, names.primary),
     z: names.spurions.map((s) => labelTensor(b.labels, s)),
+    rows: b.indices,
   };
 }
 

@@ -1,44 +1,70 @@
-// GroupDRO (Sagawa et al. 2020) on the primary task, groups = every (y, z_1, .., z_N) combination.
+// GroupDRO (Sagawa et al. 2020) on the primary task. Groups come from ./groups.ts (method.groups):
+// "joint" = every (y, z_1, .., z_N) cell; "pairs" = the union of the (y, z_i) families, where an
+// example is in one group per spurion and a group's loss is the mean loss of its examples.
 // Group weights q follow exponentiated gradient ascent on the group losses: q_g <- q_g exp(eta L_g),
-// renormalised; the model minimises sum_g q_g L_g, i.e. mostly the worst groups.
+// renormalised; the model minimises sum_g q_g L_g, i.e. mostly the worst groups. eta = 0.01 is the
+// paper's step size for q (Sagawa et al. 2020, Appendix: eta_q = 0.01 on Waterbirds, CelebA, MultiNLI).
+// Groups absent from a batch keep their weight and add no loss; empty groups never divide by zero.
 
 import { assertAllFinite } from "../mi/guard.js";
 import * as nn from "../nn/index.js";
 import { tensor } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { Batch } from "./batch.js";
+import { type Batch, taskLabels } from "./batch.js";
+import { cellOf, type Grouping, type GroupScheme, groupingsOf } from "./groups.js";
 import { BaseMethod, type CommonConfig } from "./method.js";
 
 export interface GroupDroConfig extends CommonConfig {
   /** step size of the group-weight update (default 0.01) */
   eta?: number;
+  /** which groups (default "pairs", see groups.ts) */
+  groups?: GroupScheme;
 }
 
 export class GroupDro extends BaseMethod {
   readonly name: string = "groupdro";
+  readonly groupings: Grouping[];
+  /** first group index of each grouping in q */
+  private readonly offsets: number[];
   readonly numGroups: number;
   /** group weights, summing to 1 */
   q: number[];
   constructor(readonly cfg: GroupDroConfig) {
     super(cfg);
-    this.numGroups = cfg.tasks.reduce((n, t) => n * t.numClasses, 1);
+    const classes = cfg.tasks.map((t) => t.numClasses);
+    this.groupings = groupingsOf(
+      classes,
+      cfg.groups ?? "pairs",
+      cfg.tasks.map((t) => t.name),
+    );
+    this.offsets = [];
+    let n = 0;
+    for (const g of this.groupings) {
+      this.offsets.push(n);
+      n += g.numCells;
+    }
+    this.numGroups = n;
     this.q = new Array(this.numGroups).fill(1 / this.numGroups);
     this.optimizers.model = this.modelOptimizer();
   }
 
-  /** Group id of each sample: mixed radix over (y, z_1, .., z_N). Unknown labels give -1. */
-  groupIds(batch: Batch): Tensor {
-    const labels = [batch.y, ...batch.z];
-    let id = labels[0];
-    let unknown = labels[0].lt(0);
-    let radix = this.tasks[0].numClasses;
-    for (let i = 1; i < labels.length; i++) {
-      id = id.add(labels[i].mul(radix));
-      unknown = unknown.logicalOr(labels[i].lt(0));
-      radix *= this.tasks[i].numClasses;
-    }
-    return id.maskedFill(unknown, -1);
+  /**
+   * Membership [B, G] (float): 1 where sample b is in group g. Under "joint" one group per sample;
+   * under "pairs" one per spurion. Samples with an unknown label are in no group of that grouping.
+   */
+  membership(batch: Batch): Tensor {
+    const labels = taskLabels(batch).map((t) => t.toArray());
+    const classes = this.tasks.map((t) => t.numClasses);
+    const b = labels[0].length;
+    const m = new Float32Array(b * this.numGroups);
+    this.groupings.forEach((g, gi) => {
+      for (let r = 0; r < b; r++) {
+        const c = cellOf(g, labels, classes, r);
+        if (c >= 0) m[r * this.numGroups + this.offsets[gi] + c] = 1;
+      }
+    });
+    return tensor(m, { shape: [b, this.numGroups] });
   }
 
   update(batch: Batch): Record<string, number> {
@@ -51,11 +77,9 @@ export class GroupDro extends BaseMethod {
         reduction: "none",
         ignoreIndex: -1,
       });
-      const ids = this.groupIds(batch);
-      const known = ids.ge(0);
-      const onehot = nn.F.oneHot(ids.clamp(0), this.numGroups).float().mul(known.float().unsqueeze(1)); // [B, G]
-      const counts = onehot.sum(0);
-      const groupLoss = onehot.t().matmul(perSample.unsqueeze(1)).squeeze(1).div(counts.clamp(1)); // [G]
+      const member = this.membership(batch); // [B, G]
+      const counts = member.sum(0);
+      const groupLoss = member.t().matmul(perSample.unsqueeze(1)).squeeze(1).div(counts.clamp(1)); // [G]
       const lossValues = groupLoss.toArray();
       assertAllFinite({ [`ce/${this.tasks[0].name}`]: lossValues.reduce((a, b) => a + b, 0) });
       // Exponentiated-gradient step on q (only groups present in the batch have a loss).
@@ -82,6 +106,11 @@ export class GroupDro extends BaseMethod {
     return { q: this.q };
   }
   override setState(state: Record<string, unknown>): void {
-    if (Array.isArray(state.q)) this.q = state.q as number[];
+    if (!Array.isArray(state.q)) return;
+    if (state.q.length !== this.numGroups)
+      throw new Error(
+        `groupdro: the checkpoint holds ${state.q.length} group weights, this config has ${this.numGroups} groups (${this.groupings.map((g) => g.name).join(" + ")}); was method.groups changed?`,
+      );
+    this.q = state.q as number[];
   }
 }

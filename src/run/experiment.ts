@@ -28,6 +28,7 @@ import {
 } from "./evaluate.js";
 import { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
 import { buildMethod, initEncoderFrom, METHOD_LABELS } from "./method.js";
+import { stagePeer } from "./peers.js";
 import { buildReport, buildSummary, type DataRecord, type MethodRecord } from "./report-data.js";
 import { checkResume, describeChanges } from "./resume.js";
 import { skippedCsv } from "./skipped.js";
@@ -133,7 +134,12 @@ export function loadTrainedMethod(
   const m = buildMethod(config, tasks, method);
   const dir = methodDir(runDir, key);
   const best = join(dir, METHOD_FILES.best);
-  const path = config.train.select_by !== "last" && existsSync(best) ? best : join(dir, METHOD_FILES.last);
+  const final = join(dir, METHOD_FILES.final); // after a post-training stage (DFR)
+  const path = existsSync(final)
+    ? final
+    : config.train.select_by !== "last" && existsSync(best)
+      ? best
+      : join(dir, METHOD_FILES.last);
   if (!existsSync(path)) throw new Error(`${key}: no checkpoint at ${path} (train the run first)`);
   const state = loadCheckpoint(path, { model: m.stateModule });
   m.setState((state.method ?? {}) as Record<string, unknown>);
@@ -217,11 +223,32 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       log(
         `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,
       );
+    // Peers with more than one stage (subsample, reweight, jtt, dfr: src/run/peers.ts).
+    const stage = await stagePeer({
+      config,
+      method,
+      tasks: data.tasks,
+      trainSet,
+      validation: data.splits.validation,
+      dir: mdir,
+      label: key,
+      resume: o.resume,
+      signal: o.signal,
+      progressMode: mode,
+      maxSteps: o.maxSteps,
+      log: (m) => {
+        if (!o.quiet) log(m);
+      },
+    });
+    if (stage.status === "aborted") {
+      log(`${label}: interrupted in its first stage; continue with --resume.`);
+      return { status: "aborted", dir };
+    }
     const result = await trainMethod({
       config,
       method,
-      trainSet,
-      validation: data.splits.validation,
+      trainSet: stage.trainSet,
+      validation: stage.validation,
       dir: mdir,
       label: key,
       resume: o.resume,
@@ -237,6 +264,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       nonFiniteTerm: result.nonFiniteTerm,
       // Summed over every session of the run by the training loop (it is kept in the checkpoint).
       seconds: result.seconds,
+      ...stage.record,
     };
     writeJson(trainPath, train);
     if (result.status === "aborted") {
@@ -251,7 +279,18 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       config.train.select_by !== "last" && result.bestCheckpoint
         ? loadTrainedMethod(config, data.tasks, dir, key, name)
         : method;
-    const { evaluation, audit } = evaluateAndAudit(trained, data, config, mdir, key, mode);
+    if (stage.finish) {
+      const tFinish = performance.now();
+      Object.assign(train, stage.finish(trained));
+      train.seconds = result.seconds + (performance.now() - tFinish) / 1000;
+      writeJson(trainPath, train);
+    }
+    // DFR's head was fitted on part of validation: its reported validation numbers are the other part's.
+    const evalData =
+      stage.validation === data.splits.validation
+        ? data
+        : { ...data, splits: { ...data.splits, validation: stage.validation } };
+    const { evaluation, audit } = evaluateAndAudit(trained, evalData, config, mdir, key, mode);
     results.push({
       key,
       method: name,

@@ -15,3 +15,12 @@ export {
 } from "./experiment.js";
 export { METHOD_FILES, methodDir, RUN_FILES } from "./layout.js";
 export { buildMethod, estimatorOf, METHOD_LABELS } from "./method.js";
+export {
+  dfrFitSeed,
+  dfrSplitOf,
+  lastLayerInputsOf,
+  PEER_FILES,
+  stagePeer,
+  subsetOf,
+  taskLabelsOf,
+} from "./peers.js";

@@ -18,6 +18,8 @@ export function methodDir(runDir: string, key: string): string {
 export const METHOD_FILES = {
   last: "last.safetensors",
   best: "best.safetensors",
+  /** the model after a post-training stage (DFR's refitted last layer); evaluated when present */
+  final: "final.safetensors",
   metrics: "metrics.jsonl",
   eval: "eval.json",
   audit: "audit.json",

@@ -148,7 +148,20 @@ export function buildMethod(
       cfg = { method: "adversarial", ...common, lambda: m.adversarial.lambda } as MethodConfig;
       break;
     case "groupdro":
-      cfg = { method: "groupdro", ...common, eta: m.groupdro.eta } as MethodConfig;
+      cfg = { method: "groupdro", ...common, eta: m.groupdro.eta, groups: m.groups } as MethodConfig;
+      break;
+    case "subsample":
+    case "reweight":
+      cfg = { method: name, ...common, scheme: m.groups, minCount: m.group_min_count };
+      break;
+    case "dfr": {
+      const d = m.dfr;
+      const g = { scheme: m.groups, minCount: m.group_min_count };
+      cfg = { method: "dfr", ...common, ...g, holdout: d.holdout, subsamples: d.subsamples, cGrid: d.c_grid };
+      break;
+    }
+    case "jtt":
+      cfg = { method: "jtt", ...common, upweight: m.jtt.upweight };
       break;
   }
   return createMethod(cfg);
@@ -197,5 +210,9 @@ export const METHOD_LABELS: Record<MethodName, string> = {
   mimmx: "MIMM-X",
   adversarial: "Adversarial",
   groupdro: "GroupDRO",
+  subsample: "Subsampling (SUBG)",
+  reweight: "Reweighting (RWG)",
+  dfr: "DFR",
+  jtt: "JTT",
   oracle: "Oracle (ERM, uncorrelated data)",
 };

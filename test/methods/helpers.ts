@@ -49,6 +49,7 @@ export function asBatch(ds: ArrayDataset): Batch {
       torch.tensor(ds.labels.z0, { dtype: "int64" }).keep(),
       torch.tensor(ds.labels.z1, { dtype: "int64" }).keep(),
     ],
+    rows: Int32Array.from({ length: ds.length }, (_, i) => i),
   };
 }
 

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createMethod, METHOD_NAMES, type MethodConfig, Mimmx } from "../../src/methods/index.js";
+import {
+  createMethod,
+  Jtt,
+  METHOD_NAMES,
+  type MethodConfig,
+  Mimmx,
+  Reweight,
+} from "../../src/methods/index.js";
 import { miGradients } from "../../src/methods/mimmx/mi-gradient.js";
 import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
 import * as torch from "../../src/tensor/index.js";
@@ -14,11 +21,15 @@ const common = { tasks: TASKS, encoder: { name: "small-cnn" }, partSize: 2, lr: 
 const SWITCHES: Partial<Record<string, object>> = { mimmx: mimmxOptions(), mimm: mimmOptions() };
 
 describe("every method trains on tiny synthetic data", () => {
-  const batch = asBatch(shortcutDataset(32, 3));
+  const data = shortcutDataset(32, 3);
+  const batch = asBatch(data);
   for (const name of METHOD_NAMES) {
     it(`${name} lowers its primary loss`, () => {
       torch.manualSeed(0);
       const method = createMethod({ method: name, ...common, ...SWITCHES[name] } as MethodConfig);
+      // Peers fitted from the whole training split before training (src/run/peers.ts does this).
+      if (method instanceof Reweight) method.fitGroups([data.labels.y, data.labels.z0, data.labels.z1]);
+      if (method instanceof Jtt) method.setErrorSet(Int32Array.of(0, 5, 9), data.length);
       const ceY: number[] = [];
       let afterWarmup = 0;
       for (let s = 0; s < 25; s++) {
