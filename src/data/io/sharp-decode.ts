@@ -83,9 +83,11 @@ export async function decodeWithSharp(
       : { channels: jpegComponents(buf) === 1 ? 1 : 3, max: 255, depth: "uchar" };
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(buf, { sequentialRead: true, failOn: "error" })
-      .raw({ depth: layout.depth })
-      .toBuffer({ resolveWithObject: true });
+    let pipeline = sharp(buf, { sequentialRead: true, failOn: "error" });
+    // libvips turns 16-bit data into 8-bit sRGB unless told to keep a 16-bit colour space.
+    if (layout.depth === "ushort")
+      pipeline = pipeline.toColourspace(layout.channels === 1 ? "grey16" : "rgb16");
+    raw = await pipeline.raw({ depth: layout.depth }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     const what = format === "png" ? "corrupt or truncated PNG" : "corrupt or unsupported JPEG";
     throw new ImageDecodeError(path, `${what} (${(e as Error).message})`);
