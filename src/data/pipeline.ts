@@ -113,27 +113,29 @@ export class ItemProcessor {
   /** The item after decoding, its own transforms and the cacheable ones: from disk, or computed. */
   private async prepare(index: number): Promise<{ img: ImageArray; fromDisk: boolean }> {
     const item = this.ds.items[index];
-    const before = this.disk ? fileIdentity(item.path) : null;
+    // Items run concurrently and a failed write turns the cache off for all: hold this one's view.
+    const disk = this.disk;
+    const before = disk ? fileIdentity(item.path) : null;
     // An item's own random transforms draw from (seed, index), so those belong to its key too.
     const pre = item.pre ?? [];
     const own = pre.some(isRandom) ? { pre, seed: this.seed, index } : { pre };
-    const key = before && this.disk ? this.disk.key(item.path, before, own) : null;
-    if (key) {
-      const hit = this.disk!.get(key);
+    const key = disk && before ? disk.key(item.path, before, own) : null;
+    if (disk && key) {
+      const hit = disk.get(key);
       if (hit) return { img: hit, fromDisk: true };
     }
     let img = await readImageFast(item.path, this.ds.pipeline.read);
     const rng = new Rng(hashSeed(this.seed, index));
-    for (const t of item.pre ?? []) img = applyTransform(img, t, rng);
+    for (const t of pre) img = applyTransform(img, t, rng);
     for (const t of this.cacheable) img = applyTransform(img, t, rng);
     // Written only if the file did not change while it was read (else the entry could mix versions).
-    const after = key ? fileIdentity(item.path) : null;
-    if (key && after && sameIdentity(before!, after)) {
+    const after = disk && key ? fileIdentity(item.path) : null;
+    if (disk && key && before && after && sameIdentity(before, after) && this.disk) {
       try {
-        this.disk!.put(key, img);
+        disk.put(key, img);
       } catch (e) {
         // A read-only or full disk must not stop the run: say so once and stop caching.
-        this.diskWarning = `data cache: cannot write to ${this.disk!.dir} (${(e as Error).message}); continuing without the on-disk cache`;
+        this.diskWarning = `data cache: cannot write to ${disk.dir} (${(e as Error).message}); continuing without the on-disk cache`;
         this.disk = null;
       }
     }
