@@ -206,10 +206,15 @@ test("disk cache never returns a stale entry: same size and restored mtime still
     ...ds,
     pipeline: { ...ds.pipeline, transforms: ds.pipeline.transforms.slice(0, 2) },
   };
-  const first = await collect(new DataLoader(fixed, opts).epoch(0));
-  // Rewrite item 1 with other pixels of the same size and put its old mtime back (as rsync -t would).
+  // A whole-second mtime, so putting it back below restores it to the nanosecond.
   const path = ds.items[1].path;
-  const { mtime, size } = statSync(path);
+  const mtime = new Date(1_700_000_000_000);
+  utimesSync(path, mtime, mtime);
+  const first = await collect(new DataLoader(fixed, opts).epoch(0));
+  // Rewrite item 1 with other pixels of the same size and put its old mtime back (as rsync -t
+  // would): only the status-change time (ctime) tells the two versions apart.
+  const { size } = statSync(path);
+  const mtimeNs = statSync(path, { bigint: true }).mtimeNs;
   let replacement: Buffer | undefined;
   for (let s = 1; s < 2000 && !replacement; s++) {
     const candidate = pngGray(
@@ -223,6 +228,7 @@ test("disk cache never returns a stale entry: same size and restored mtime still
   writeFileSync(path, replacement);
   utimesSync(path, mtime, mtime);
   assert.equal(statSync(path).size, size);
+  assert.equal(statSync(path, { bigint: true }).mtimeNs, mtimeNs, "mtime restored exactly");
   const l = new DataLoader(fixed, opts);
   const second = await collect(l.epoch(0));
   assert.equal(l.summary().diskCacheHits, 2, "only the unchanged files hit");
