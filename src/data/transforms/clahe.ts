@@ -52,7 +52,7 @@ function reflect101(i: number, n: number): number {
 /** C's round-half-to-even on a float (cvRound / saturate_cast), so the LUT matches OpenCV's. */
 function roundHalfEven(v: number): number {
   const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return r - v === 0.5 && (r & 1) === 1 ? r - 1 : r;
 }
 
 export function clahe(img: ImageArray, o: ClaheOptions = {}): ImageArray {
@@ -101,14 +101,16 @@ export function clahe(img: ImageArray, o: ClaheOptions = {}): ImageArray {
     lx1[x] = Math.min(t0 + 1, tx - 1) * bins;
   }
   const invTh = Math.fround(1 / th);
+  const invTop = 1 / top;
 
   const out = new Float32Array(img.data.length);
   const src = img.data;
   for (let c = 0; c < C; c++) {
     const base = c * H * W;
+    // Nearest level, clamped to [0, top] (NaN -> 0); v * top + 0.5 truncated = round for v >= 0.
     for (let i = 0; i < H * W; i++) {
-      const q = Math.round(src[base + i] * top);
-      levels[i] = q < 0 ? 0 : Math.min(q, top);
+      const v = src[base + i];
+      levels[i] = v >= 1 ? top : v > 0 ? (v * top + 0.5) | 0 : 0;
     }
     for (let j = 0; j < ty; j++) {
       for (let i = 0; i < tx; i++) {
@@ -156,7 +158,7 @@ export function clahe(img: ImageArray, o: ClaheOptions = {}): ImageArray {
         const fx = wx[x];
         const upper = lut[r0 + a] + (lut[r0 + b] - lut[r0 + a]) * fx;
         const lower = lut[r1 + a] + (lut[r1 + b] - lut[r1 + a]) * fx;
-        out[base + row + x] = (upper + (lower - upper) * fy) / top;
+        out[base + row + x] = (upper + (lower - upper) * fy) * invTop;
       }
     }
   }

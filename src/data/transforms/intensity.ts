@@ -38,17 +38,26 @@ export function zscore(img: ImageArray, eps = 1e-8): ImageArray {
 
 /** Maps [min,max] of each channel to [lo,hi] (default [0,1]). */
 export function minMax(img: ImageArray, lo = 0, hi = 1): ImageArray {
-  const out = new Float32Array(img.data.length);
+  const src = img.data;
+  const out = new Float32Array(src.length);
   const n = channelSize(img);
   for (let c = 0; c < img.shape[0]; c++) {
+    const start = c * n;
+    const end = start + n;
     let mn = Number.POSITIVE_INFINITY;
     let mx = Number.NEGATIVE_INFINITY;
-    for (let i = c * n; i < (c + 1) * n; i++) {
-      mn = Math.min(mn, img.data[i]);
-      mx = Math.max(mx, img.data[i]);
+    for (let i = start; i < end; i++) {
+      const v = src[i];
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
     }
     const r = mx - mn;
-    for (let i = c * n; i < (c + 1) * n; i++) out[i] = r > 0 ? lo + ((img.data[i] - mn) / r) * (hi - lo) : lo;
+    if (!(r > 0)) {
+      out.fill(lo, start, end);
+      continue;
+    }
+    const k = (hi - lo) / r;
+    for (let i = start; i < end; i++) out[i] = lo + (src[i] - mn) * k;
   }
   return like(img, out);
 }
