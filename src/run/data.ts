@@ -30,6 +30,7 @@ import {
   type TaskInfo,
   type TransformSpec,
 } from "../data/index.js";
+import { resolveCacheDir } from "../data/prepared-cache.js";
 import { hashSeed } from "../util/random.js";
 
 export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted" | "test_balanced";
@@ -337,10 +338,18 @@ async function decodeSplit(
   progress?.step?.(split.name, 0, split.rows.length);
   const subset = subsetFileDataset(source, split.name, split.rows, split.labels);
   subset.labelNames = Object.keys(split.labels);
-  const { dataset, summary } = await materialize(subset, { numWorkers: 0 });
+  const d = config.data;
+  const { dataset, summary } = await materialize(subset, {
+    numWorkers: d.workers === 0 ? "auto" : d.workers,
+    prefetch: d.prefetch,
+    diskCache: resolveCacheDir(d.cache, d.root ?? "."),
+  });
   progress?.step?.(split.name, split.rows.length, split.rows.length);
   if (summary.skipped.length > 0)
     progress?.log(`data: ${split.name}: skipped ${summary.skipped.length} unreadable images`);
+  for (const w of summary.warnings) progress?.log(`data: ${split.name}: ${w}`);
+  if (summary.diskCacheHits > 0)
+    progress?.log(`data: ${split.name}: ${summary.diskCacheHits} prepared images from the cache`);
   dataset.tasks = tasks;
   dataset.name = split.name;
   if (synthetic.length > 0) writeSyntheticSpurions(config, dataset, synthetic);
