@@ -22,8 +22,8 @@ export interface WorkerResponse {
 const init = workerData as Init;
 const proc = new ItemProcessor(init.dataset, init.seed, init.options);
 parentPort!.on("message", async (req: WorkerRequest) => {
-  // All items of the request at once: their decodes overlap on libuv's thread pool.
-  const results = await Promise.all(req.indices.map((i) => proc.process(i, req.epoch)));
+  // Several items at a time: their decodes overlap on libuv's thread pool.
+  const results = await proc.processMany(req.indices, req.epoch);
   const transfer = results.flatMap((r) => ("data" in r ? [r.data.buffer as ArrayBuffer] : []));
   parentPort!.postMessage({ id: req.id, results } satisfies WorkerResponse, transfer);
 });

@@ -7,8 +7,8 @@
 //   Item i always goes to worker i mod W, which keeps its preprocessed result in a cache: from
 //   epoch 2 on only the random (augmentation) transforms run again. With numWorkers = 0 the same
 //   ItemProcessor runs on the main thread; the batches are identical either way. Each worker
-//   decodes all its items of a batch concurrently (sharp works on libuv's thread pool), so no
-//   image waits for the one before it. "auto" workers = the cores divided by the training
+//   keeps a few of its items in flight at once (sharp works on libuv's thread pool), so decoding
+//   overlaps with the transforms of the items before. "auto" workers = the cores divided by the training
 //   processes on this machine (defaultWorkerCount), so data preparation beside multi-process
 //   training does not oversubscribe the cores.
 // - Optionally an on-disk cache of prepared items (prepared-cache.ts), shared by all workers and
@@ -261,9 +261,7 @@ export class DataLoader {
       });
       const proc = this.local;
       // Start on a later turn of the event loop so the consumer's awaits interleave fairly.
-      return new Promise((resolve) => setImmediate(resolve)).then(() =>
-        Promise.all(Array.from(indices, (i) => proc.process(i, epoch))),
-      );
+      return new Promise((resolve) => setImmediate(resolve)).then(() => proc.processMany(indices, epoch));
     }
     this.startWorkers();
     const shares: number[][] = Array.from({ length: w }, () => []);

@@ -110,6 +110,24 @@ export class ItemProcessor {
     }
   }
 
+  /**
+   * Processes `indices` with at most `inFlight` items at once (in the order given): enough decodes
+   * overlap on libuv's thread pool to keep it busy, while a batch of large originals (a 2500x2000
+   * 16-bit X-ray is 10 MB raw) is not all held in memory at the same time.
+   */
+  async processMany(indices: ArrayLike<number>, epoch: number, inFlight = 4): Promise<ItemResult[]> {
+    const out = new Array<ItemResult>(indices.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < indices.length) {
+        const k = next++;
+        out[k] = await this.process(indices[k], epoch);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, indices.length) }, lane));
+    return out;
+  }
+
   /** The item after decoding, its own transforms and the cacheable ones: from disk, or computed. */
   private async prepare(index: number): Promise<{ img: ImageArray; fromDisk: boolean }> {
     const item = this.ds.items[index];
