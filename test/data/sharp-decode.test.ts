@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { readImage } from "../../src/data/io/read.js";
 import { readImageFast } from "../../src/data/io/sharp-decode.js";
@@ -88,6 +89,58 @@ test("sharp decodes PNGs (8-bit gray, 16-bit gray, RGB, RGBA) exactly like pngjs
     g16.data.some((v) => v % 257 !== 0),
     "16-bit PNG squeezed to 8 bits",
   );
+});
+
+/** A PNG of 2-bit gray pixels (pngjs writes only 8 and 16 bits), built chunk by chunk. */
+function png2bit(w: number, h: number, levels: number[]): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer): number => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 2; // bit depth
+  ihdr[9] = 0; // gray
+  const stride = Math.ceil(w / 4);
+  const raw = Buffer.alloc(h * (1 + stride));
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      raw[y * (1 + stride) + 1 + (x >> 2)] |= levels[y * w + x] << (6 - 2 * (x & 3));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+test("a 2-bit gray PNG: sharp's 8-bit widening is undone, so values match pngjs in [0, 1] and raw", async () => {
+  const path = join(tempDir(), "g2.png");
+  const levels = Array.from({ length: 6 * 5 }, (_, i) => (i * 7) % 4);
+  writeFileSync(path, png2bit(6, 5, levels));
+  const js = readImage(path);
+  assert.deepEqual(
+    Array.from(js.data),
+    levels.map((v) => Math.fround(v / 3)),
+    "pngjs reference",
+  );
+  assert.deepEqual((await readImageFast(path)).data, js.data);
+  assert.deepEqual((await readImageFast(path, { unitRange: false })).data, Float32Array.from(levels));
 });
 
 test("sharp decodes JPEGs (1 and 3 components) within 1/255 of jpeg-js, before and after pad + resize", async () => {

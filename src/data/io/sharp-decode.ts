@@ -46,16 +46,18 @@ function pngLayout(path: string, buf: Uint8Array): RasterLayout {
   if (buf.length < 33) throw new ImageDecodeError(path, "corrupt or truncated PNG (no complete IHDR header)");
   const bitDepth = buf[24];
   const colorType = buf[25];
+  // libpng widens 1-, 2- and 4-bit gray to 8 bits, scaling k to k * 255 / (2^bits - 1).
+  const max = bitDepth < 8 ? 255 : 2 ** bitDepth - 1;
   switch (colorType) {
     case 0: // gray
     case 4: // gray + alpha: today's decoder keeps the gray channel only
-      return { channels: 1, max: 2 ** bitDepth - 1, depth: bitDepth === 16 ? "ushort" : "uchar" };
+      return { channels: 1, max, depth: bitDepth === 16 ? "ushort" : "uchar" };
     case 2:
-      return { channels: 3, max: 2 ** bitDepth - 1, depth: bitDepth === 16 ? "ushort" : "uchar" };
+      return { channels: 3, max, depth: bitDepth === 16 ? "ushort" : "uchar" };
     case 3: // palette: RGB (libvips adds alpha for a tRNS chunk; today's decoder does not)
       return { channels: 3, max: 255, depth: "uchar" };
     case 6:
-      return { channels: 4, max: 2 ** bitDepth - 1, depth: bitDepth === 16 ? "ushort" : "uchar" };
+      return { channels: 4, max, depth: bitDepth === 16 ? "ushort" : "uchar" };
     default:
       throw new ImageDecodeError(path, `corrupt or truncated PNG (colour type ${colorType} in IHDR)`);
   }
