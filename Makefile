@@ -16,7 +16,9 @@ test: setup
 lint: setup
 	@npx --no-install biome check src test bench scripts
 
-# Regenerates the committed golden values (PyTorch) and the loader fixtures (pydicom, nibabel).
+# Regenerates the committed golden values (PyTorch), the loader fixtures (pydicom, nibabel) and the
+# CLAHE reference values (OpenCV).
 fixtures:
 	/usr/bin/python3 scripts/make-golden.py
 	/usr/bin/python3 scripts/make-data-fixtures.py
+	/usr/bin/python3 scripts/make-clahe-fixtures.py

@@ -212,6 +212,15 @@ export interface DataConfig {
   window_width?: number;
   /** Field delimiter of the tables: auto = tab for .tsv, else sniffed from the header (FORMATS). */
   delimiter: "auto" | "," | "tab" | ";" | "|";
+  /** Worker threads that decode and prepare file-backed images; 0 = the cores / LOCAL_WORLD_SIZE. */
+  workers: number;
+  /** Batches of images prepared ahead of the one being collected. */
+  prefetch: number;
+  /**
+   * On-disk cache of prepared images (src/data/prepared-cache.ts): true = $MIMMX_CACHE_DIR, else
+   * ROOT/.cache/mimmx; a folder (relative to root); false = off.
+   */
+  cache: boolean | string;
 }
 
 export interface ModelConfig {
@@ -631,6 +640,21 @@ function checkMri(v: DataConfig, path: Path, ctx: Context): void {
     );
 }
 
+/** data.cache: a switch or a folder. */
+const dataCache: Schema<boolean | string> = {
+  expected: "true, false or the folder of the prepared-image cache",
+  required: true,
+  defaultValue: () => true,
+  parse(v, path, ctx) {
+    if (typeof v === "boolean" || (typeof v === "string" && v.length > 0)) return v;
+    ctx.error(
+      path,
+      `expected true, false or a folder for the prepared-image cache, got ${JSON.stringify(v)}`,
+    );
+    return INVALID;
+  },
+};
+
 const data = obj<DataConfig>(
   {
     source: oneOf(DATA_SOURCES),
@@ -667,6 +691,9 @@ const data = obj<DataConfig>(
     window_center: optional(num()),
     window_width: optional(num({ exclusiveMin: 0 })),
     delimiter: oneOf(["auto", ",", "tab", ";", "|"] as const, { default: "auto" }),
+    workers: int({ min: 0, max: 1024, default: 0 }),
+    prefetch: int({ min: 1, max: 64, default: 4 }),
+    cache: dataCache,
   },
   {
     refine: (v, given, path, ctx) => {

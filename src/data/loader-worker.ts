@@ -2,12 +2,12 @@
 // preprocesses them and keeps its own preprocessed cache, so from epoch 2 on nothing is decoded
 // again and nothing large crosses the thread boundary except the finished items.
 import { parentPort, workerData } from "node:worker_threads";
-import { type FileDataset, ItemProcessor, type ItemResult } from "./pipeline.js";
+import { type FileDataset, ItemProcessor, type ItemResult, type ProcessorOptions } from "./pipeline.js";
 
 interface Init {
   dataset: Pick<FileDataset, "items" | "itemShape" | "pipeline">;
   seed: number;
-  cache: boolean;
+  options: ProcessorOptions;
 }
 export interface WorkerRequest {
   id: number;
@@ -20,9 +20,10 @@ export interface WorkerResponse {
 }
 
 const init = workerData as Init;
-const proc = new ItemProcessor(init.dataset, init.seed, init.cache);
-parentPort!.on("message", (req: WorkerRequest) => {
-  const results = req.indices.map((i) => proc.process(i, req.epoch));
+const proc = new ItemProcessor(init.dataset, init.seed, init.options);
+parentPort!.on("message", async (req: WorkerRequest) => {
+  // Several items at a time: their decodes overlap on libuv's thread pool.
+  const results = await proc.processMany(req.indices, req.epoch);
   const transfer = results.flatMap((r) => ("data" in r ? [r.data.buffer as ArrayBuffer] : []));
   parentPort!.postMessage({ id: req.id, results } satisfies WorkerResponse, transfer);
 });

@@ -6,9 +6,16 @@
 //   few batches ahead of the consumer (prefetch queue), so training does not wait on decoding.
 //   Item i always goes to worker i mod W, which keeps its preprocessed result in a cache: from
 //   epoch 2 on only the random (augmentation) transforms run again. With numWorkers = 0 the same
-//   ItemProcessor runs on the main thread; the batches are identical either way.
+//   ItemProcessor runs on the main thread; the batches are identical either way. Each worker
+//   keeps a few of its items in flight at once (sharp works on libuv's thread pool), so decoding
+//   overlaps with the transforms of the items before. "auto" workers = the cores divided by the training
+//   processes on this machine (defaultWorkerCount), so data preparation beside multi-process
+//   training does not oversubscribe the cores.
+// - Optionally an on-disk cache of prepared items (prepared-cache.ts), shared by all workers and
+//   processes, so a later run skips decoding.
 // - Order: a permutation that depends only on (seed, epoch), so a run resumed at epoch e sees
 //   exactly the batches it would have seen.
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { epochPermutation, hashSeed, Rng } from "../util/random.js";
 import type { WorkerRequest, WorkerResponse } from "./loader-worker.js";
@@ -23,14 +30,43 @@ export interface LoaderOptions {
   seed?: number;
   /** Drop a last, smaller batch (keeps BatchNorm statistics sane). Default false. */
   dropLast?: boolean;
-  /** File-backed datasets only: worker threads (0 = decode on the main thread). Default 0. */
-  numWorkers?: number;
+  /**
+   * File-backed datasets only: worker threads (0 = decode on the main thread; "auto" =
+   * defaultWorkerCount()). Default 0.
+   */
+  numWorkers?: number | "auto";
   /** Batches requested ahead of the consumer. Default 2. */
   prefetch?: number;
   /** Keep preprocessed items in memory across epochs. Default true. */
   cache?: boolean;
   /** In-memory datasets only: random transforms applied per item on the main thread. */
   augment?: TransformSpec[];
+  /** File-backed datasets only: folder of the on-disk cache of prepared items; false/unset = off. */
+  diskCache?: string | false;
+}
+
+/**
+ * Worker threads that leave room for the other training processes on this machine: the cores
+ * divided by the processes per node, read from torchrun's contract (LOCAL_WORLD_SIZE, else
+ * WORLD_SIZE, else 1), at least 1.
+ */
+export function defaultWorkerCount(
+  env: NodeJS.ProcessEnv = process.env,
+  cores: number = availableParallelism(),
+): number {
+  let procs = 1;
+  for (const name of ["LOCAL_WORLD_SIZE", "WORLD_SIZE"]) {
+    const v = env[name];
+    if (v === undefined || v === "") continue;
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n >= 1))
+      throw new Error(
+        `${name} must be a positive integer (processes of a torchrun-style launch), got ${JSON.stringify(v)}`,
+      );
+    procs = n;
+    break;
+  }
+  return Math.max(1, Math.floor(cores / procs));
 }
 
 export interface SkippedItem {
@@ -43,6 +79,10 @@ export interface LoaderSummary {
   items: number;
   /** Items that could not be read (policy "skip"), each reported once. */
   skipped: SkippedItem[];
+  /** Items served from the on-disk cache (counted every time). */
+  diskCacheHits: number;
+  /** Problems that did not stop loading (e.g. a cache folder that cannot be written), once each. */
+  warnings: string[];
 }
 
 function isInMemory(ds: InMemoryDataset | FileDataset): ds is InMemoryDataset {
@@ -51,10 +91,16 @@ function isInMemory(ds: InMemoryDataset | FileDataset): ds is InMemoryDataset {
 
 export class DataLoader {
   readonly length: number;
-  private readonly opts: Required<Omit<LoaderOptions, "augment">> & { augment: TransformSpec[] };
+  private readonly opts: Required<Omit<LoaderOptions, "augment" | "numWorkers" | "diskCache">> & {
+    augment: TransformSpec[];
+    numWorkers: number;
+    diskCache: string | false;
+  };
   private workers: Worker[] = [];
   private local: ItemProcessor | null = null;
   private readonly skipped = new Map<number, SkippedItem>();
+  private readonly warnings = new Set<string>();
+  private diskCacheHits = 0;
   private nextId = 0;
   private readonly pending = new Map<
     number,
@@ -72,11 +118,18 @@ export class DataLoader {
       shuffle: opts.shuffle ?? true,
       seed: opts.seed ?? 0,
       dropLast: opts.dropLast ?? false,
-      numWorkers: isInMemory(dataset) ? 0 : (opts.numWorkers ?? 0),
+      numWorkers: isInMemory(dataset)
+        ? 0
+        : opts.numWorkers === "auto"
+          ? defaultWorkerCount()
+          : (opts.numWorkers ?? 0),
       prefetch: Math.max(1, opts.prefetch ?? 2),
       cache: opts.cache ?? true,
       augment: opts.augment ?? [],
+      diskCache: opts.diskCache ?? false,
     };
+    if (!(Number.isInteger(this.opts.numWorkers) && this.opts.numWorkers >= 0))
+      throw new Error(`DataLoader: numWorkers must be an integer >= 0 or "auto", got ${opts.numWorkers}`);
     this.length = isInMemory(dataset) ? dataset.length : dataset.items.length;
   }
 
@@ -153,7 +206,12 @@ export class DataLoader {
   }
 
   summary(): LoaderSummary {
-    return { items: this.length, skipped: [...this.skipped.values()].sort((a, b) => a.index - b.index) };
+    return {
+      items: this.length,
+      skipped: [...this.skipped.values()].sort((a, b) => a.index - b.index),
+      diskCacheHits: this.diskCacheHits,
+      warnings: [...this.warnings],
+    };
   }
 
   /** Stops the workers. Safe to call more than once; a later epoch() restarts them. */
@@ -167,8 +225,11 @@ export class DataLoader {
     const ds = this.dataset as FileDataset;
     const ok: { index: number; data: Float32Array }[] = [];
     for (const r of results) {
-      if ("data" in r) ok.push(r);
-      else if ((ds.pipeline.onError ?? "fatal") === "fatal") {
+      if ("data" in r) {
+        ok.push(r);
+        if (r.fromDiskCache) this.diskCacheHits++;
+        if (r.warning) this.warnings.add(r.warning);
+      } else if ((ds.pipeline.onError ?? "fatal") === "fatal") {
         throw new Error(`unreadable image (item ${r.index}): ${r.error}`);
       } else if (!this.skipped.has(r.index))
         this.skipped.set(r.index, { index: r.index, path: r.path, error: r.error });
@@ -194,12 +255,13 @@ export class DataLoader {
     const ds = this.dataset as FileDataset;
     const w = this.opts.numWorkers;
     if (w === 0) {
-      this.local ??= new ItemProcessor(ds, this.opts.seed, this.opts.cache);
+      this.local ??= new ItemProcessor(ds, this.opts.seed, {
+        memoryCache: this.opts.cache,
+        diskCache: this.opts.diskCache,
+      });
       const proc = this.local;
-      // Yield to the event loop between batches so the consumer's awaits interleave fairly.
-      return new Promise((resolve) =>
-        setImmediate(() => resolve(Array.from(indices, (i) => proc.process(i, epoch)))),
-      );
+      // Start on a later turn of the event loop so the consumer's awaits interleave fairly.
+      return new Promise((resolve) => setImmediate(resolve)).then(() => proc.processMany(indices, epoch));
     }
     this.startWorkers();
     const shares: number[][] = Array.from({ length: w }, () => []);
@@ -239,7 +301,7 @@ export class DataLoader {
     const data = {
       dataset: { items: ds.items, itemShape: ds.itemShape, pipeline: ds.pipeline },
       seed: this.opts.seed,
-      cache: this.opts.cache,
+      options: { memoryCache: this.opts.cache, diskCache: this.opts.diskCache },
     };
     for (let k = 0; k < this.opts.numWorkers; k++) {
       const w = new Worker(new URL("./loader-worker.js", import.meta.url), { workerData: data });
@@ -270,7 +332,12 @@ export class DataLoader {
  */
 export async function materialize(
   ds: FileDataset,
-  opts: { numWorkers?: number; batchSize?: number } = {},
+  opts: {
+    numWorkers?: number | "auto";
+    batchSize?: number;
+    prefetch?: number;
+    diskCache?: string | false;
+  } = {},
 ): Promise<{ dataset: InMemoryDataset; summary: LoaderSummary }> {
   // Random transforms are dropped: a materialised split is the preprocessed data, not one draw.
   const fixed: FileDataset = {
@@ -281,7 +348,9 @@ export async function materialize(
     batchSize: opts.batchSize ?? 64,
     shuffle: false,
     numWorkers: opts.numWorkers ?? 0,
+    prefetch: opts.prefetch,
     cache: false,
+    diskCache: opts.diskCache,
   });
   const parts: Batch[] = [];
   try {

@@ -34,6 +34,7 @@ import type { ReadOptions } from "../data/io/read.js";
 import type { ItemOrigin } from "../data/sources/manifest.js";
 import { pairingOf, type SpurionSpec } from "../data/splits/confounded.js";
 import { computeCounts } from "../data/splits/counts.js";
+import { resolveCacheDir } from "../data/prepared-cache.js";
 import { hashSeed } from "../util/random.js";
 import { checkSkipped, type SkippedFile } from "./skipped.js";
 
@@ -478,7 +479,12 @@ async function decodeSplit(
   // Every unreadable image of the split is collected (and then judged by on_unreadable and
   // max_skipped), so an error can name them all with their CSV lines.
   subset.pipeline = { ...subset.pipeline, onError: "skip" };
-  const { dataset, summary } = await materialize(subset, { numWorkers: 0 });
+  const d = config.data;
+  const { dataset, summary } = await materialize(subset, {
+    numWorkers: d.workers === 0 ? "auto" : d.workers,
+    prefetch: d.prefetch,
+    diskCache: resolveCacheDir(d.cache, d.root ?? "."),
+  });
   progress?.step?.(split.name, split.rows.length, split.rows.length);
   const skipped = summary.skipped.map((s): SkippedFile => {
     const origin = origins[split.rows[s.index]];
@@ -488,6 +494,9 @@ async function decodeSplit(
   });
   const warning = checkSkipped(config.data, split.name, split.rows.length, skipped);
   if (warning) progress?.log(warning);
+  for (const w of summary.warnings) progress?.log(`data: ${split.name}: ${w}`);
+  if (summary.diskCacheHits > 0)
+    progress?.log(`data: ${split.name}: ${summary.diskCacheHits} prepared images from the cache`);
   dataset.tasks = tasks;
   dataset.name = split.name;
   if (synthetic.length > 0) writeSyntheticSpurions(config, dataset, synthetic);

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
-import { DataLoader } from "../../src/data/loader.js";
+import { DataLoader, defaultWorkerCount } from "../../src/data/loader.js";
 import type { FileDataset } from "../../src/data/pipeline.js";
+import { resolveCacheDir } from "../../src/data/prepared-cache.js";
 import type { Batch, InMemoryDataset } from "../../src/data/types.js";
 import { pngGray, tempDir, writeFile } from "./helpers.js";
 
@@ -128,4 +130,152 @@ test("file loader without cache reports unreadable files once each and keeps goi
     { batchSize: 4, shuffle: false },
   );
   await assert.rejects(collect(fatal.epoch(0)), /i2\.png/);
+});
+
+test("default worker count: the cores divided by the processes per node (torchrun's env)", () => {
+  assert.equal(defaultWorkerCount({}, 16), 16);
+  assert.equal(
+    defaultWorkerCount({ LOCAL_WORLD_SIZE: "4", WORLD_SIZE: "8" }, 16),
+    4,
+    "LOCAL_WORLD_SIZE wins",
+  );
+  assert.equal(defaultWorkerCount({ WORLD_SIZE: "3" }, 16), 5);
+  assert.equal(defaultWorkerCount({ WORLD_SIZE: "8" }, 2), 1, "never below one");
+  assert.throws(
+    () => defaultWorkerCount({ LOCAL_WORLD_SIZE: "two" }, 4),
+    /LOCAL_WORLD_SIZE must be a positive integer.*"two"/,
+  );
+  assert.throws(
+    () => new DataLoader(fileDataset(1).ds, { batchSize: 2, numWorkers: -1 }),
+    /numWorkers must be an integer >= 0 or "auto", got -1/,
+  );
+});
+
+/** Every entry file under the cache folder (no temp files may be left). */
+function cacheFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+test("disk cache: two loaders with two workers each fill one cache at once; every entry whole, then all hits", async () => {
+  const { ds } = fileDataset(24);
+  const cacheDir = tempDir("mimmx-cache-");
+  const fixed: FileDataset = {
+    ...ds,
+    pipeline: { ...ds.pipeline, transforms: ds.pipeline.transforms.slice(0, 2) },
+  };
+  const reference = await collect(new DataLoader(fixed, { batchSize: 6, shuffle: false }).epoch(0));
+  const writers = [0, 1].map(
+    () =>
+      new DataLoader(fixed, {
+        batchSize: 6,
+        shuffle: false,
+        numWorkers: 2,
+        cache: false,
+        diskCache: cacheDir,
+      }),
+  );
+  try {
+    const [a, b] = await Promise.all(writers.map((l) => collect(l.epoch(0))));
+    assert.deepEqual(a, reference);
+    assert.deepEqual(b, reference);
+  } finally {
+    await Promise.all(writers.map((l) => l.close()));
+  }
+  const files = cacheFiles(cacheDir);
+  assert.equal(files.length, 24, `one entry per image, no temp files: ${files.filter((f) => /tmp/.test(f))}`);
+  assert.ok(files.every((f) => f.endsWith(".f32")));
+  const reader = new DataLoader(fixed, { batchSize: 6, shuffle: false, diskCache: cacheDir });
+  assert.deepEqual(await collect(reader.epoch(0)), reference);
+  assert.equal(reader.summary().diskCacheHits, 24);
+  // Random transforms after the cached prefix still run every epoch, seeded as without the cache.
+  const aug = new DataLoader(ds, { batchSize: 6, seed: 4, diskCache: cacheDir });
+  assert.deepEqual(
+    await collect(aug.epoch(3)),
+    await collect(new DataLoader(ds, { batchSize: 6, seed: 4 }).epoch(3)),
+  );
+  assert.equal(aug.summary().diskCacheHits, 24);
+});
+
+test("disk cache never returns a stale entry: same size and restored mtime still miss; partial entries are misses", async () => {
+  const { ds } = fileDataset(3);
+  const cacheDir = tempDir("mimmx-cache-");
+  const opts = { batchSize: 3, shuffle: false, cache: false, diskCache: cacheDir } as const;
+  const fixed: FileDataset = {
+    ...ds,
+    pipeline: { ...ds.pipeline, transforms: ds.pipeline.transforms.slice(0, 2) },
+  };
+  // A whole-second mtime, so putting it back below restores it to the nanosecond.
+  const path = ds.items[1].path;
+  const mtime = new Date(1_700_000_000_000);
+  utimesSync(path, mtime, mtime);
+  const first = await collect(new DataLoader(fixed, opts).epoch(0));
+  // Rewrite item 1 with other pixels of the same size and put its old mtime back (as rsync -t
+  // would): only the status-change time (ctime) tells the two versions apart.
+  const { size } = statSync(path);
+  const mtimeNs = statSync(path, { bigint: true }).mtimeNs;
+  let replacement: Buffer | undefined;
+  for (let s = 1; s < 2000 && !replacement; s++) {
+    const candidate = pngGray(
+      10,
+      12,
+      Array.from({ length: 120 }, (_, k) => (k * s + 5) % 256),
+    );
+    if (candidate.length === size) replacement = candidate;
+  }
+  assert.ok(replacement, "found other pixels with the same PNG size");
+  writeFileSync(path, replacement);
+  utimesSync(path, mtime, mtime);
+  assert.equal(statSync(path).size, size);
+  assert.equal(statSync(path, { bigint: true }).mtimeNs, mtimeNs, "mtime restored exactly");
+  const l = new DataLoader(fixed, opts);
+  const second = await collect(l.epoch(0));
+  assert.equal(l.summary().diskCacheHits, 2, "only the unchanged files hit");
+  const fresh = await collect(new DataLoader(fixed, { batchSize: 3, shuffle: false }).epoch(0));
+  assert.deepEqual(second, fresh);
+  assert.notDeepEqual(second[0].images.subarray(256, 512), first[0].images.subarray(256, 512));
+  // Truncate every entry (a writer that died mid-write without the rename protocol): all misses,
+  // same values, and the entries are rewritten whole.
+  for (const f of cacheFiles(cacheDir)) truncateSync(f, 100);
+  const third = new DataLoader(fixed, opts);
+  assert.deepEqual(await collect(third.epoch(0)), fresh);
+  assert.equal(third.summary().diskCacheHits, 0);
+  const fourth = new DataLoader(fixed, opts);
+  assert.deepEqual(await collect(fourth.epoch(0)), fresh);
+  assert.equal(fourth.summary().diskCacheHits, 3);
+});
+
+test("disk cache: another pipeline is another key; an unwritable folder is reported once and loading goes on", async () => {
+  const { ds } = fileDataset(4);
+  const cacheDir = tempDir("mimmx-cache-");
+  const fixed = (size: number): FileDataset => ({
+    ...ds,
+    itemShape: [1, size, size],
+    pipeline: {
+      ...ds.pipeline,
+      transforms: [{ type: "padToSquare" }, { type: "resize", size: [size, size] }],
+    },
+  });
+  await collect(new DataLoader(fixed(16), { batchSize: 4, diskCache: cacheDir }).epoch(0));
+  const other = new DataLoader(fixed(8), { batchSize: 4, diskCache: cacheDir });
+  const b = await collect(other.epoch(0));
+  assert.equal(other.summary().diskCacheHits, 0);
+  assert.deepEqual(b[0].shape, [4, 1, 8, 8]);
+  assert.equal(cacheFiles(cacheDir).length, 8);
+  const blocked = join(cacheDir, "a-file");
+  writeFileSync(blocked, "not a folder");
+  const l = new DataLoader(fixed(16), { batchSize: 2, shuffle: false, diskCache: join(blocked, "cache") });
+  const got = await collect(l.epoch(0));
+  assert.equal(got.length, 2);
+  assert.equal(l.summary().warnings.length, 1);
+  assert.match(l.summary().warnings[0], /data cache: cannot write to .*a-file\/cache.*continuing without/);
+});
+
+test("cache folder: off switch, explicit folder, MIMMX_CACHE_DIR, else .cache/mimmx under the data root", () => {
+  assert.equal(resolveCacheDir(false, "/data", { MIMMX_CACHE_DIR: "/fast" }), false);
+  assert.equal(resolveCacheDir("/x/c", "/data", {}), "/x/c");
+  assert.equal(resolveCacheDir("c", "/data", {}), "/data/c");
+  assert.equal(resolveCacheDir(true, "/data", { MIMMX_CACHE_DIR: "/fast" }), "/fast");
+  assert.equal(resolveCacheDir(undefined, "/data", {}), "/data/.cache/mimmx");
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { Compose } from "../../src/data/transforms/compose.js";
 import { resizeBilinear, resizeTrilinear } from "../../src/data/transforms/geometry.js";
@@ -111,6 +112,68 @@ test("CLAHE: stays in [0,1], stretches a low-contrast image, deterministic", () 
   assert.deepEqual(clahe(low, { tiles: [2, 2], clipLimit: 4 }).data, c.data);
   // Order between the darkest and brightest corner is kept.
   assert.ok(c.data[0] < c.data[64 * 64 - 1]);
+});
+
+interface ClaheCase {
+  name: string;
+  height: number;
+  width: number;
+  depth: 8 | 16;
+  tiles: [number, number];
+  clipLimit: number;
+  input: string;
+  output: string;
+}
+
+function pixels(b64: string, depth: 8 | 16): Float64Array {
+  const raw = Buffer.from(b64, "base64");
+  if (depth === 8) return Float64Array.from(raw);
+  const out = new Float64Array(raw.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = raw.readUInt16LE(2 * i);
+  return out;
+}
+
+// Reference values: OpenCV's cv2.createCLAHE(clipLimit, tileGridSize).apply on the same pixels
+// (scripts/make-clahe-fixtures.py). OpenCV rounds its float32 blend to an integer; ours is the
+// unrounded blend, so it must lie within half a level of OpenCV's value (plus float32 rounding,
+// about 1e-6 of the range). A wrong tile map or weight is off by a level or more somewhere.
+test("CLAHE equals OpenCV's createCLAHE on 8- and 16-bit images, divisible or not by the tile grid", () => {
+  const fixture = JSON.parse(readFileSync("test/fixtures/data/clahe.json", "utf8")) as { items: ClaheCase[] };
+  assert.ok(fixture.items.length >= 8);
+  for (const k of fixture.items) {
+    const top = 2 ** k.depth - 1;
+    const input = pixels(k.input, k.depth);
+    const want = pixels(k.output, k.depth);
+    const img: ImageArray = { data: Float32Array.from(input, (v) => v / top), shape: [1, k.height, k.width] };
+    const got = clahe(img, { tiles: k.tiles, clipLimit: k.clipLimit, bins: top + 1 });
+    let worst = 0;
+    let at = -1;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(got.data[i] * top - want[i]);
+      if (d > worst) [worst, at] = [d, i];
+    }
+    assert.ok(
+      worst <= 0.5 + 2e-6 * top,
+      `${k.name}: pixel ${at} is ${got.data[at] * top}, OpenCV gives ${want[at]} (${worst} levels off)`,
+    );
+    assert.ok(
+      input.some((v, i) => v !== want[i]),
+      `${k.name}: the reference equals its input, so it tests nothing`,
+    );
+  }
+});
+
+test("CLAHE: several channels are equalised independently; bad options name the fault", () => {
+  const a = img2(32, 32, (y, x) => 0.3 + 0.2 * Math.sin(x / 3) * Math.cos(y / 5), 1);
+  const b = img2(32, 32, (y, x) => 0.5 + (0.1 * ((x * y) % 7)) / 7, 1);
+  const both: ImageArray = { data: new Float32Array([...a.data, ...b.data]), shape: [2, 32, 32] };
+  const o = { tiles: [4, 4] as [number, number], clipLimit: 3 };
+  const c2 = clahe(both, o);
+  assert.deepEqual(c2.data.subarray(0, 1024), clahe(a, o).data);
+  assert.deepEqual(c2.data.subarray(1024), clahe(b, o).data);
+  assert.throws(() => clahe(a, { tiles: [40, 4] }), /40x4 tile grid does not fit a 32x32 image/);
+  assert.throws(() => clahe(a, { bins: 1 }), /bins must be an integer in \[2, 65536\], got 1/);
+  assert.throws(() => clahe({ data: new Float32Array(8), shape: [1, 2, 2, 2] }), /expects a \[C,H,W\] image/);
 });
 
 test("Compose: augmentation is a pure function of the seed", () => {

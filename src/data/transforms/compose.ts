@@ -4,8 +4,9 @@
 // without workers and after a resume.
 import { Rng } from "../../util/random.js";
 import type { ImageArray } from "../types.js";
+import { clahe } from "./clahe.js";
 import { affineMatrix, resizeBilinear, resizeTrilinear, warpAffine2d } from "./geometry.js";
-import { clahe, intensityJitter, minMax, normalizeFixed, percentileClip, zscore } from "./intensity.js";
+import { intensityJitter, minMax, normalizeFixed, percentileClip, zscore } from "./intensity.js";
 import { cropOrPad, extractSlice, flip, padToSquare, toChannels, translate } from "./spatial.js";
 
 export type TransformSpec =

@@ -21,6 +21,7 @@ export function resizeBilinear(img: ImageArray, outH: number, outW: number): Ima
     x1s[x] = Math.min(x0 + 1, w - 1);
     fxs[x] = fx - x0;
   }
+  const data = img.data;
   for (let ch = 0; ch < c; ch++) {
     const src = ch * h * w;
     const dst = ch * outH * outW;
@@ -34,8 +35,11 @@ export function resizeBilinear(img: ImageArray, outH: number, outW: number): Ima
       const r1 = src + y1 * w;
       const o = dst + y * outW;
       for (let x = 0; x < outW; x++) {
-        const a = img.data[r0 + x0s[x]] + (img.data[r0 + x1s[x]] - img.data[r0 + x0s[x]]) * fxs[x];
-        const b = img.data[r1 + x0s[x]] + (img.data[r1 + x1s[x]] - img.data[r1 + x0s[x]]) * fxs[x];
+        const x0 = x0s[x];
+        const x1 = x1s[x];
+        const fx = fxs[x];
+        const a = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * fx;
+        const b = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * fx;
         out[o + x] = a + (b - a) * wy;
       }
     }

@@ -38,17 +38,26 @@ export function zscore(img: ImageArray, eps = 1e-8): ImageArray {
 
 /** Maps [min,max] of each channel to [lo,hi] (default [0,1]). */
 export function minMax(img: ImageArray, lo = 0, hi = 1): ImageArray {
-  const out = new Float32Array(img.data.length);
+  const src = img.data;
+  const out = new Float32Array(src.length);
   const n = channelSize(img);
   for (let c = 0; c < img.shape[0]; c++) {
+    const start = c * n;
+    const end = start + n;
     let mn = Number.POSITIVE_INFINITY;
     let mx = Number.NEGATIVE_INFINITY;
-    for (let i = c * n; i < (c + 1) * n; i++) {
-      mn = Math.min(mn, img.data[i]);
-      mx = Math.max(mx, img.data[i]);
+    for (let i = start; i < end; i++) {
+      const v = src[i];
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
     }
     const r = mx - mn;
-    for (let i = c * n; i < (c + 1) * n; i++) out[i] = r > 0 ? lo + ((img.data[i] - mn) / r) * (hi - lo) : lo;
+    if (!(r > 0)) {
+      out.fill(lo, start, end);
+      continue;
+    }
+    const k = (hi - lo) / r;
+    for (let i = start; i < end; i++) out[i] = lo + (src[i] - mn) * k;
   }
   return like(img, out);
 }
@@ -104,75 +113,5 @@ export function intensityJitter(
   return like(img, out);
 }
 
-/**
- * CLAHE (contrast-limited adaptive histogram equalisation), the usual X-ray preprocessing: local
- * histogram equalisation per tile, with each histogram clipped at `clipLimit` x the mean bin count
- * (the excess redistributed evenly) so noise in flat regions is not amplified; mappings of the four
- * nearest tiles are blended bilinearly to avoid tile seams. Input is assumed in [0,1]
- * (values outside are clamped); output is in [0,1]. 2D only ([C,H,W], each channel separately).
- */
-export function clahe(
-  img: ImageArray,
-  o: { tiles?: [number, number]; clipLimit?: number; bins?: number } = {},
-): ImageArray {
-  if (img.shape.length !== 3) throw new Error(`clahe: expects a [C,H,W] image, got shape [${img.shape}]`);
-  const [C, H, W] = img.shape;
-  const [ty, tx] = o.tiles ?? [8, 8];
-  const bins = o.bins ?? 256;
-  const clip = o.clipLimit ?? 2;
-  const out = new Float32Array(img.data.length);
-  const th = H / ty;
-  const tw = W / tx;
-  const binOf = (v: number): number => Math.min(bins - 1, Math.max(0, Math.floor(v * bins)));
-  for (let c = 0; c < C; c++) {
-    const base = c * H * W;
-    // maps[t][b]: equalised value of bin b in tile t.
-    const maps: Float32Array[] = [];
-    for (let j = 0; j < ty; j++) {
-      for (let i = 0; i < tx; i++) {
-        const y0 = Math.floor(j * th);
-        const y1 = Math.max(y0 + 1, Math.floor((j + 1) * th));
-        const x0 = Math.floor(i * tw);
-        const x1 = Math.max(x0 + 1, Math.floor((i + 1) * tw));
-        const hist = new Float64Array(bins);
-        for (let y = y0; y < Math.min(y1, H); y++)
-          for (let x = x0; x < Math.min(x1, W); x++) hist[binOf(img.data[base + y * W + x])]++;
-        const count = (Math.min(y1, H) - y0) * (Math.min(x1, W) - x0);
-        const limit = Math.max(1, (clip * count) / bins);
-        let excess = 0;
-        for (let b = 0; b < bins; b++) {
-          if (hist[b] > limit) {
-            excess += hist[b] - limit;
-            hist[b] = limit;
-          }
-        }
-        const add = excess / bins;
-        const map = new Float32Array(bins);
-        let cum = 0;
-        for (let b = 0; b < bins; b++) {
-          cum += hist[b] + add;
-          map[b] = cum / count;
-        }
-        maps.push(map);
-      }
-    }
-    for (let y = 0; y < H; y++) {
-      // Position in tile-centre coordinates, clamped at the border tiles.
-      const gy = Math.min(ty - 1, Math.max(0, (y + 0.5) / th - 0.5));
-      const j0 = Math.floor(gy);
-      const j1 = Math.min(j0 + 1, ty - 1);
-      const fy = gy - j0;
-      for (let x = 0; x < W; x++) {
-        const gx = Math.min(tx - 1, Math.max(0, (x + 0.5) / tw - 0.5));
-        const i0 = Math.floor(gx);
-        const i1 = Math.min(i0 + 1, tx - 1);
-        const fx = gx - i0;
-        const b = binOf(img.data[base + y * W + x]);
-        const a = maps[j0 * tx + i0][b] * (1 - fx) + maps[j0 * tx + i1][b] * fx;
-        const d = maps[j1 * tx + i0][b] * (1 - fx) + maps[j1 * tx + i1][b] * fx;
-        out[base + y * W + x] = a * (1 - fy) + d * fy;
-      }
-    }
-  }
-  return like(img, out);
-}
+// CLAHE lives in clahe.ts (OpenCV-compatible tiled version); re-exported for existing imports.
+export { clahe } from "./clahe.js";
