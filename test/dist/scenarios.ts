@@ -1,0 +1,42 @@
+// What the 2-process DDP tests train: one ERM run whose encoder has BatchNorm, the same in one
+// process (the reference, at the global batch) and in each rank (its share of the global batch).
+
+import { distributeMethod } from "../../src/dist/method.js";
+import type { Shard } from "../../src/dist/sampler.js";
+import { Erm } from "../../src/methods/erm.js";
+import * as torch from "../../src/tensor/index.js";
+import { arraySource, train } from "../../src/train/index.js";
+import { shortcutDataset, TASKS } from "../methods/helpers.js";
+
+export const GLOBAL_BATCH = 16;
+export const STEPS = 4;
+
+/** A 2-stage ResNet with BatchNorm after every convolution, small enough for tests. */
+export function buildErm(): Erm {
+  torch.manualSeed(7);
+  return new Erm({
+    tasks: TASKS.slice(0, 1),
+    encoder: { name: "resnet18", widths: [4, 8], blocks: [1, 1], smallInput: true },
+    partSize: 2,
+    lr: 1e-2,
+  });
+}
+
+/** Trains STEPS steps of ERM; returns every parameter and buffer by name, as float64 numbers. */
+export async function trainErm(shard?: Shard, steps = STEPS): Promise<Record<string, number[]>> {
+  const method = buildErm();
+  const ds = shortcutDataset(GLOBAL_BATCH * steps, 3);
+  const tasks = { primary: "y", spurions: [] };
+  const ddp = shard ? distributeMethod(method) : null;
+  await train({
+    method,
+    data: arraySource(ds, { batchSize: GLOBAL_BATCH, tasks, seed: 11, shard }),
+    epochs: 1,
+    seed: 5,
+  });
+  const out: Record<string, number[]> = {};
+  for (const [name, t] of method.stateModule.stateDict())
+    out[name] = Array.from(t.dataSync() as ArrayLike<number>, Number);
+  ddp?.dispose();
+  return out;
+}
