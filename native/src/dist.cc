@@ -244,10 +244,12 @@ at::Tensor allGather(const at::Tensor& t) {
   return at::cat(out[0], 0);
 }
 
-void barrier() {
+void barrier(int64_t timeoutMs) {
   State& s = Need("barrier");
+  c10d::BarrierOptions bo;
+  if (timeoutMs > 0) bo.timeout = std::chrono::milliseconds(timeoutMs);
   Checked("barrier", [&] {
-    Wait(s.group->barrier());
+    Wait(s.group->barrier(bo));
     return 0;
   });
 }
@@ -277,7 +279,7 @@ void allReduce(at::Tensor&, const std::string&) { Missing(); }
 std::unique_ptr<Pending> allReduceSumAsync(at::Tensor) { Missing(); }
 void broadcast(at::Tensor&, int) { Missing(); }
 at::Tensor allGather(const at::Tensor&) { Missing(); }
-void barrier() { Missing(); }
+void barrier(int64_t) { Missing(); }
 }  // namespace dist
 }  // namespace mimmx
 

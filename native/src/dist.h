@@ -49,7 +49,8 @@ std::unique_ptr<Pending> allReduceSumAsync(at::Tensor t);
 void broadcast(at::Tensor& t, int src);
 // Every rank's t (same shape on all ranks) concatenated along dim 0, in rank order.
 at::Tensor allGather(const at::Tensor& t);
-void barrier();
+// timeoutMs > 0: this barrier's own timeout (e.g. ranks waiting while rank 0 evaluates); else the group's.
+void barrier(int64_t timeoutMs = 0);
 
 }  // namespace dist
 }  // namespace mimmx

@@ -281,7 +281,7 @@ void RegisterDist(Napi::Env env, Napi::Object e) {
   });
   MIMMX_OP(e, "dist_all_gather", dist::allGather(a.tensor(0)));
   MIMMX_DEF(e, "dist_barrier", {
-    dist::barrier();
+    dist::barrier(a.int64(0, 0));
     return a.env().Undefined();
   });
   MIMMX_OP(e, "dist_all_reduce_sum_autograd", AllReduceSumFn::apply(a.tensor(0)));

@@ -75,8 +75,12 @@ export function allGather(t: Tensor): Tensor {
   return new Tensor(native.dist_all_gather(t._h));
 }
 
-export function barrier(): void {
-  native.dist_barrier();
+/**
+ * Blocks until every rank got here. timeoutMs: this barrier's own limit (e.g. ranks waiting for
+ * rank 0 to finish an evaluation); default the group's. A rank that exits fails it at once.
+ */
+export function barrier(timeoutMs?: number): void {
+  native.dist_barrier(timeoutMs ?? 0);
 }
 
 /**

@@ -1,6 +1,7 @@
 // What the 2-process DDP tests train: one ERM run whose encoder has BatchNorm, the same in one
 // process (the reference, at the global batch) and in each rank (its share of the global batch).
 
+import type { ReducerStats } from "../../src/dist/ddp.js";
 import { distributeMethod } from "../../src/dist/method.js";
 import type { Shard } from "../../src/dist/sampler.js";
 import { Erm } from "../../src/methods/erm.js";
@@ -22,21 +23,37 @@ export function buildErm(): Erm {
   });
 }
 
-/** Trains STEPS steps of ERM; returns every parameter and buffer by name, as float64 numbers. */
-export async function trainErm(shard?: Shard, steps = STEPS): Promise<Record<string, number[]>> {
+export interface ErmResult {
+  /** every parameter and buffer by name, as numbers */
+  state: Record<string, number[]>;
+  /** the model reducer's counters (distributed runs) */
+  stats?: ReducerStats;
+}
+
+/** Trains ERM for `epochs` epochs of STEPS steps; in a distributed run, on this rank's share. */
+export async function trainErm(shard?: Shard, epochs = 1): Promise<ErmResult> {
   const method = buildErm();
-  const ds = shortcutDataset(GLOBAL_BATCH * steps, 3);
+  const ds = shortcutDataset(GLOBAL_BATCH * STEPS, 3);
   const tasks = { primary: "y", spurions: [] };
   const ddp = shard ? distributeMethod(method) : null;
   await train({
     method,
     data: arraySource(ds, { batchSize: GLOBAL_BATCH, tasks, seed: 11, shard }),
-    epochs: 1,
+    epochs,
     seed: 5,
   });
-  const out: Record<string, number[]> = {};
+  const state: Record<string, number[]> = {};
   for (const [name, t] of method.stateModule.stateDict())
-    out[name] = Array.from(t.dataSync() as ArrayLike<number>, Number);
+    state[name] = Array.from(t.dataSync() as ArrayLike<number>, Number);
+  const stats = ddp?.reducers.model.stats();
   ddp?.dispose();
-  return out;
+  return { state, stats };
+}
+
+/** The state of the freshly built model (before any step), by name. */
+export function initialState(): Record<string, number[]> {
+  const state: Record<string, number[]> = {};
+  for (const [name, t] of buildErm().stateModule.stateDict())
+    state[name] = Array.from(t.dataSync() as ArrayLike<number>, Number);
+  return state;
 }

@@ -1,5 +1,5 @@
 // One rank of the 2-process DDP tests (test/dist/ddp.test.ts spawns it with torchrun's
-// environment). argv: <scenario> <output.json>. Prints "ready" once the process group is up.
+// environment). argv: <scenario> <output prefix> (writes <prefix>.<rank>.json). Prints "ready" once the process group is up.
 import { writeFileSync } from "node:fs";
 import * as dist from "../../src/dist/index.js";
 import * as torch from "../../src/tensor/index.js";
@@ -40,15 +40,21 @@ async function collectives(rank: number): Promise<Record<string, unknown>> {
 }
 
 async function main() {
-  const [scenario, outPath] = process.argv.slice(2);
+  const [scenario, outPrefix] = process.argv.slice(2);
   const env = dist.initProcessGroup({ timeoutMs: 20_000 });
   console.log("ready");
+  const shard = { rank: env.rank, worldSize: env.worldSize };
   let result: unknown;
   if (scenario === "collectives") result = await collectives(env.rank);
-  else if (scenario === "erm") result = await trainErm({ rank: env.rank, worldSize: env.worldSize });
-  else if (scenario === "long") result = await trainErm({ rank: env.rank, worldSize: env.worldSize }, 10_000);
-  else throw new Error(`worker: unknown scenario ${scenario}`);
-  writeFileSync(outPath, JSON.stringify(result));
+  else if (scenario === "erm") result = await trainErm(shard);
+  // Trains until killed (the dead-rank tests kill one rank mid-run).
+  else if (scenario === "long") result = await trainErm(shard, 1_000_000);
+  // Rank 1 fails after the group is up, the way a crash in a method would.
+  else if (scenario === "fail") {
+    if (env.rank === 1) throw new Error("rank 1 failed on purpose");
+    result = await trainErm(shard, 1_000_000);
+  } else throw new Error(`worker: unknown scenario ${scenario}`);
+  writeFileSync(`${outPrefix}.${env.rank}.json`, JSON.stringify(result));
   dist.destroyProcessGroup();
 }
 
