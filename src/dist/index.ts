@@ -6,5 +6,6 @@ export * from "./env.js";
 export * from "./launch.js";
 export * from "./method.js";
 export * from "./process-group.js";
+export * from "./run.js";
 export * from "./sampler.js";
 export * from "./sync-batchnorm.js";

@@ -129,3 +129,17 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
   }
   return { code: failure ? 1 : 0, failure };
 }
+
+/**
+ * `mimmx <command> ... --nproc-per-node N`: the same command line without the flag, in N ranks
+ * of this machine. Returns the launcher's exit code.
+ */
+export async function launchCommand(command: string, argv: string[], nprocPerNode: number): Promise<number> {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--nproc-per-node") i++;
+    else if (!argv[i].startsWith("--nproc-per-node=")) args.push(argv[i]);
+  }
+  const r = await launch({ nprocPerNode, args: [command, ...args] });
+  return r.code;
+}

@@ -13,6 +13,7 @@ import { stringify } from "yaml";
 import { type MethodName, parseConfig, type RunConfig } from "../cli/config.js";
 import type { ProgressMode } from "../cli/progress.js";
 import { countsToMarkdown, type TaskInfo } from "../data/index.js";
+import { afterEvaluation, isWriterRank } from "../dist/run.js";
 import { loadCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
@@ -146,19 +147,23 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   const log = o.log ?? defaultLog;
   const mode = progressMode(o.quiet);
   if (config.train.threads > 0) setNumThreads(config.train.threads);
+  // Under a distributed launch only rank 0 writes and reports; the other ranks train their share.
+  const writer = isWriterRank();
   mkdirSync(dir, { recursive: true });
   const configYaml = stringify(config);
-  writeFileSync(join(dir, RUN_FILES.config), configYaml);
+  if (writer) writeFileSync(join(dir, RUN_FILES.config), configYaml);
   const record: RunRecord = {
     name: config.name,
     methods: methodsOf(config, o.methods),
     created: new Date().toISOString(),
   };
-  writeJson(join(dir, RUN_FILES.run), record);
+  if (writer) writeJson(join(dir, RUN_FILES.run), record);
 
-  const data = await loadData(config, o.quiet, log);
-  writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
-  writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
+  const data = await loadData(config, o.quiet || !writer, log);
+  if (writer) {
+    writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
+    writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
+  }
 
   const results: MethodRecord[] = [];
   for (const { key, method: name, label } of record.methods) {
@@ -203,6 +208,11 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       nonFiniteTerm: result.nonFiniteTerm,
       seconds: (performance.now() - t0) / 1000 + (previous?.seconds ?? 0),
     };
+    if (!writer) {
+      if (result.status === "aborted") return { status: "aborted", dir };
+      afterEvaluation(); // rank 0 evaluates, audits and writes this method meanwhile
+      continue;
+    }
     writeJson(trainPath, train);
     if (result.status === "aborted") {
       log(
@@ -217,6 +227,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
         ? loadTrainedMethod(config, data.tasks, dir, key, name)
         : method;
     const { evaluation, audit } = evaluateAndAudit(trained, data, config, mdir, key, mode);
+    afterEvaluation();
     results.push({
       key,
       method: name,
@@ -227,6 +238,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       metricsPath: join(mdir, METHOD_FILES.metrics),
     });
   }
+  if (!writer) return { status: "completed", dir };
   return finishReport(config, configYaml, dir, dataRecord(data), results);
 }
 
