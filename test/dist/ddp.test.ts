@@ -38,6 +38,13 @@ async function runBoth<T>(scenario: string): Promise<T[]> {
   return [0, 1].map((rank) => JSON.parse(readFileSync(`${prefix}.${rank}.json`, "utf8")) as T);
 }
 
+/** The "erm" scenario's two ranks, launched once for the two tests that read them. */
+let launched: Promise<{ collectives: Record<string, unknown>; erm: ErmResult }[]> | null = null;
+function both() {
+  launched ??= runBoth("erm");
+  return launched;
+}
+
 interface Spawned {
   child: ChildProcess;
   stderr: () => string;
@@ -83,7 +90,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 describe("dist: 2 processes on loopback", { concurrency: false }, () => {
   test("collectives: sum, avg, max, broadcast, gather, their gradients, and a clear shape error", async () => {
-    const [r0, r1] = await runBoth<Record<string, unknown>>("collectives");
+    const [r0, r1] = (await both()).map((r) => r.collectives);
     for (const r of [r0, r1]) {
       assert.deepEqual(r.sum, [3, 30]);
       assert.deepEqual(r.avg, [1.5, 15]);
@@ -103,7 +110,7 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
   });
 
   test("ERM with BatchNorm: 2 ranks at half the batch equal 1 process at the whole batch; ranks identical", async () => {
-    const [r0, r1] = await runBoth<ErmResult>("erm");
+    const [r0, r1] = (await both()).map((r) => r.erm);
     const single = await trainErm();
     const init = initialState();
     // The runs did train: weights moved far more than the tolerance.

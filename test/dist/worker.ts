@@ -45,8 +45,8 @@ async function main() {
   console.log("ready");
   const shard = { rank: env.rank, worldSize: env.worldSize };
   let result: unknown;
-  if (scenario === "collectives") result = await collectives(env.rank);
-  else if (scenario === "erm") result = await trainErm(shard);
+  // One launch for both (each start of a rank costs seconds): the collectives, then ERM.
+  if (scenario === "erm") result = { collectives: await collectives(env.rank), erm: await trainErm(shard) };
   // Trains until killed (the dead-rank tests kill one rank mid-run).
   else if (scenario === "long") result = await trainErm(shard, 1_000_000);
   // Rank 1 fails after the group is up, the way a crash in a method would.
