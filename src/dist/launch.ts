@@ -3,7 +3,7 @@
 // WORLD_SIZE = N) and watches them. When one exits with an error or is killed, the others are
 // told to stop (SIGTERM, then SIGKILL after a grace period) and the launcher exits non-zero naming
 // the rank that failed first; the survivors' collectives fail as soon as the dead rank's sockets
-// close, so nobody waits for a timeout. Ctrl-C is passed on to every rank.
+// close, so nobody waits for a timeout. Ctrl-C reaches every rank from the terminal.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
@@ -77,11 +77,13 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
     }, o.graceMs ?? 10_000);
     killTimer.unref();
   };
-  const forward = (signal: NodeJS.Signals) => () => {
-    for (const c of children) if (c.exitCode === null) c.kill(signal);
+  // Ctrl-C reaches the ranks from the terminal itself (they share its process group); passing it on
+  // as well would be their second interrupt, which exits without the checkpoint. The launcher only
+  // stays alive to watch them. SIGTERM is passed on.
+  const onInt = () => log("launch: interrupt: the ranks save a checkpoint and stop");
+  const onTerm = () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
   };
-  const onInt = forward("SIGINT");
-  const onTerm = forward("SIGTERM");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
 

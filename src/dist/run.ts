@@ -5,6 +5,7 @@
 // evaluates, audits and reports a method.
 import { isDistributedEnv } from "./env.js";
 import {
+  allReduceSumNumbers,
   barrier,
   destroyProcessGroup,
   getRank,
@@ -39,4 +40,14 @@ export function currentShard(): Shard | undefined {
 /** All ranks meet here once rank 0 has finished a method's evaluation (no-op in one process). */
 export function afterEvaluation(): void {
   if (getWorldSize() > 1) barrier(EVALUATION_WAIT_MS);
+}
+
+/**
+ * True when the flag is true on any rank (one small collective; the flag itself in one process).
+ * For decisions every rank must take at the same step: an interrupt seen by some ranks first,
+ * a non-finite loss on one rank's share.
+ */
+export function anyRank(flag: boolean): boolean {
+  if (getWorldSize() === 1) return flag;
+  return allReduceSumNumbers([flag ? 1 : 0])[0] > 0;
 }

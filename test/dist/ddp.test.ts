@@ -98,6 +98,7 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
       assert.deepEqual(r.broadcast, [6, 7]); // rank 1's values
       assert.deepEqual(r.gather, [0, 0.5, 1, 1.5]);
       assert.deepEqual(r.mean, [0.5, 2]);
+      assert.deepEqual(r.anyRank, [true, false]); // rank 1's flag decides for both
       // sum over both ranks of d(loss_r)/d(own rows): loss = sum_i (i+1) * gathered_i
       assert.deepEqual(r.reduceGrad, [3, 2]);
       assert.match(

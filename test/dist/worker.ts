@@ -14,6 +14,7 @@ async function collectives(rank: number): Promise<Record<string, unknown>> {
   out.broadcast = dist.broadcast(torch.tensor([rank + 5, rank + 6]), 1).toArray();
   out.gather = dist.allGather(torch.tensor([[rank, rank + 0.5]])).toArray();
   out.mean = dist.allReduceMean([rank, 2 * rank + 1]);
+  out.anyRank = [dist.anyRank(rank === 1), dist.anyRank(false)];
   // Differentiable gather: loss = sum over the global batch of (row index + 1) * x; every rank
   // computes the same loss, so each rank's rows get the gradient summed over both ranks' losses.
   const x = torch.tensor([[rank + 1], [rank + 2]]).requiresGrad_();
