@@ -97,6 +97,8 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
       buckets_[b].flat = at::zeros({n}, first.options().requires_grad(false));
     }
     ready_.assign(params_.size(), false);
+    syncedImpl_.assign(params_.size(), nullptr);
+    syncedVersion_.assign(params_.size(), 0);
     resetBuckets();
   }
 
@@ -124,6 +126,64 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
   ~BucketReducer() { uninstall(); }
 
   void setEnabled(bool on) { enabled_ = on; }
+
+  // Gradients the hooks did not reduce: set by hand (p.grad = ..., as MIMM-X does for its heads),
+  // changed after the pass that reduced them, or accumulated under noSync. Called right before the
+  // optimizer steps. The ranks first agree on the set (the union of their stale parameters, one
+  // small all-reduce), then those gradients are averaged in buckets. Returns how many.
+  int64_t syncStale(int64_t bucketBytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    at::Tensor mask = at::zeros({static_cast<int64_t>(params_.size())}, at::kFloat);
+    auto* m = mask.data_ptr<float>();
+    for (size_t k = 0; k < params_.size(); ++k) {
+      const at::Tensor& g = params_[k].grad();
+      if (g.defined() && (g.unsafeGetTensorImpl() != syncedImpl_[k] || g._version() != syncedVersion_[k])) m[k] = 1;
+    }
+    dist::allReduce(mask, "sum");
+    std::vector<size_t> stale;
+    for (size_t k = 0; k < params_.size(); ++k)
+      if (m[k] > 0) stale.push_back(k);
+    double world = static_cast<double>(dist::worldSize());
+    at::NoGradGuard noGrad;
+    size_t start = 0;
+    while (start < stale.size()) {
+      // One bucket: consecutive stale parameters of one dtype, up to bucketBytes.
+      size_t end = start;
+      int64_t n = 0, bytes = 0;
+      const at::Tensor& first = params_[stale[start]];
+      while (end < stale.size()) {
+        const at::Tensor& p = params_[stale[end]];
+        int64_t pBytes = p.numel() * static_cast<int64_t>(p.element_size());
+        if (end > start && (p.scalar_type() != first.scalar_type() || p.device() != first.device() || bytes + pBytes > bucketBytes)) break;
+        n += p.numel();
+        bytes += pBytes;
+        ++end;
+      }
+      at::Tensor flat = at::zeros({n}, first.options().requires_grad(false));
+      int64_t off = 0;
+      for (size_t j = start; j < end; ++j) {
+        const at::Tensor& p = params_[stale[j]];
+        const at::Tensor& g = p.grad();
+        // A parameter stale elsewhere but without a gradient here contributes zeros.
+        if (g.defined()) flat.narrow(0, off, p.numel()).copy_(g.reshape({-1}));
+        off += p.numel();
+      }
+      dist::allReduceSumAsync(flat)->wait();
+      flat.div_(world);
+      off = 0;
+      for (size_t j = start; j < end; ++j) {
+        size_t k = stale[j];
+        at::Tensor mean = flat.narrow(0, off, params_[k].numel()).view(params_[k].sizes());
+        at::Tensor& g = params_[k].mutable_grad();
+        if (g.defined() && g.sizes() == params_[k].sizes()) g.copy_(mean);
+        else g = mean.clone();
+        record(k);
+        off += params_[k].numel();
+      }
+      start = end;
+    }
+    return static_cast<int64_t>(stale.size());
+  }
   int64_t numBuckets() const { return static_cast<int64_t>(buckets_.size()); }
   // How many buckets were launched during backward passes (overlapped), and at their end.
   int64_t launchedEarly() const { return launchedEarly_; }
@@ -209,9 +269,17 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
         at::Tensor& g = params_[k].mutable_grad();
         if (g.defined() && g.sizes() == params_[k].sizes()) g.copy_(mean);
         else g = mean.clone();
+        record(k);
       }
     }
     resetBuckets();
+  }
+
+  // Remembers which gradient tensor (and version of it) holds the mean over ranks, for syncStale.
+  void record(size_t k) {
+    const at::Tensor& g = params_[k].grad();
+    syncedImpl_[k] = g.unsafeGetTensorImpl();
+    syncedVersion_[k] = g._version();
   }
 
   std::vector<at::Tensor> params_;
@@ -219,6 +287,8 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
   std::vector<size_t> bucketOf_;
   std::vector<int64_t> offsetOf_;
   std::vector<bool> ready_;
+  std::vector<const c10::TensorImpl*> syncedImpl_;
+  std::vector<int64_t> syncedVersion_;
   std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> accumulators_;
   size_t nextBucket_ = 0;
   bool callbackQueued_ = false;
@@ -304,6 +374,10 @@ void RegisterDist(Napi::Env env, Napi::Object e) {
   MIMMX_DEF(e, "dist_reducer_set_enabled", {
     Reducer(a, 0)->setEnabled(a.boolean(1));
     return a.env().Undefined();
+  });
+  // dist_reducer_sync_stale(id, bucketBytes) -> how many gradients it averaged
+  MIMMX_DEF(e, "dist_reducer_sync_stale", {
+    return Napi::Number::New(a.env(), static_cast<double>(Reducer(a, 0)->syncStale(a.int64(1))));
   });
   MIMMX_DEF(e, "dist_reducer_stats", {
     auto r = Reducer(a, 0);

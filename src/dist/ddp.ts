@@ -6,9 +6,10 @@
 // of ~25 MB in reverse parameter order, and each bucket's all-reduce starts from a gradient hook
 // as soon as its last gradient is accumulated, overlapping the rest of the backward pass.
 //
-// The optimizer needs no change: after backward(), .grad already holds the global mean, so the
-// same step on the same weights keeps every rank identical. Methods call their model's forward
-// themselves; nothing in the forward path is wrapped.
+// After backward(), .grad already holds the global mean, so the same step on the same weights
+// keeps every rank identical. Gradients written without a backward pass (p.grad = ...) are not
+// seen by the hooks: syncStaleGradients() averages those right before the step. Methods call
+// their model's forward themselves; nothing in the forward path is wrapped.
 import type { Module } from "../nn/module.js";
 import { noGrad } from "../tensor/autograd.js";
 import { native } from "../tensor/native.js";
@@ -37,6 +38,7 @@ export interface ReducerStats {
 export class DistributedDataParallel {
   private reducer: number | null;
   private readonly params: Tensor[];
+  private readonly bucketBytes: number;
 
   /**
    * `target`: a module (its parameters and buffers) or a list of parameters (no buffers, no
@@ -55,9 +57,10 @@ export class DistributedDataParallel {
     if (module && (options.syncBatchNorm ?? true)) convertSyncBatchNorm(module);
     const capMb = options.bucketCapMb ?? 25;
     if (!(capMb > 0)) throw new Error(`DistributedDataParallel: bucketCapMb must be > 0, got ${capMb}`);
+    this.bucketBytes = Math.round(capMb * 1024 * 1024);
     this.reducer = native.dist_reducer_new(
       this.params.map((p) => p._h),
-      Math.round(capMb * 1024 * 1024),
+      this.bucketBytes,
     ) as number;
   }
 
@@ -76,6 +79,16 @@ export class DistributedDataParallel {
     } finally {
       native.dist_reducer_set_enabled(this.id(), true);
     }
+  }
+
+  /**
+   * Averages the gradients the hooks did not: set by hand (`p.grad = ...`, e.g. MIMM-X's heads),
+   * changed after the backward pass that reduced them, or accumulated under noSync. Call it right
+   * before the optimizer step (distributeMethod does); the ranks agree on the set first. Returns
+   * how many parameters it averaged (0 when backward passes did everything).
+   */
+  syncStaleGradients(): number {
+    return native.dist_reducer_sync_stale(this.id(), this.bucketBytes) as number;
   }
 
   /** Rank 0's buffers (running statistics) to every rank, e.g. before evaluation without SyncBatchNorm. */

@@ -27,9 +27,22 @@ export function distributeMethod(method: Method, o: DdpOptions = {}): Distribute
   const syncBn = o.syncBatchNorm ?? true;
   if (syncBn) convertSyncBatchNorm(state);
   const reducers: Record<string, DistributedDataParallel> = {};
+  const restore: (() => void)[] = [];
   for (const [name, opt] of Object.entries(method.optimizers)) {
     const params: Tensor[] = opt.paramGroups.flatMap((g) => g.params).filter((p) => p.requiresGrad);
-    if (params.length > 0) reducers[name] = new DistributedDataParallel(params, o);
+    if (params.length === 0) continue;
+    const ddp = new DistributedDataParallel(params, o);
+    reducers[name] = ddp;
+    // Methods that write gradients by hand (MIMM-X's heads, its last-layer routes) call step()
+    // themselves: averaging what the hooks missed has to happen inside it, before the update.
+    const step = opt.step;
+    opt.step = function (this: typeof opt) {
+      ddp.syncStaleGradients();
+      step.call(this);
+    };
+    restore.push(() => {
+      opt.step = step;
+    });
   }
   return {
     reducers,
@@ -38,6 +51,7 @@ export function distributeMethod(method: Method, o: DdpOptions = {}): Distribute
         for (const t of state.buffers()) broadcast(t, 0);
       }),
     dispose: () => {
+      for (const r of restore) r();
       for (const r of Object.values(reducers)) r.dispose();
       if (syncBn) revertSyncBatchNorm(state);
     },

@@ -39,7 +39,9 @@ async function runBoth<T>(scenario: string): Promise<T[]> {
 }
 
 /** The "erm" scenario's two ranks, launched once for the two tests that read them. */
-let launched: Promise<{ collectives: Record<string, unknown>; erm: ErmResult }[]> | null = null;
+let launched: Promise<
+  { collectives: Record<string, unknown>; erm: ErmResult; every: Record<string, Record<string, number[]>> }[]
+> | null = null;
 function both() {
   launched ??= runBoth("erm");
   return launched;
@@ -124,6 +126,13 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
     // Gradients were reduced in buckets started from the hooks, inside the backward pass.
     assert.ok(r0.stats && r0.stats.backwardPasses === 4, JSON.stringify(r0.stats));
     assert.ok(r0.stats.launchedDuringBackward >= 1, JSON.stringify(r0.stats));
+  });
+
+  test("every method: parameters and buffers identical across ranks after 2 steps", async () => {
+    const [r0, r1] = (await both()).map((r) => r.every);
+    assert.ok(Object.keys(r0).length >= 6, Object.keys(r0).join(", "));
+    for (const name of Object.keys(r0))
+      assert.equal(maxAbsDiff(r0[name], r1[name]), 0, `${name}: ranks diverged`);
   });
 
   test("a killed rank ends the run: the survivor exits non-zero naming the failed collective", async () => {

@@ -5,6 +5,7 @@ import type { ReducerStats } from "../../src/dist/ddp.js";
 import { distributeMethod } from "../../src/dist/method.js";
 import type { Shard } from "../../src/dist/sampler.js";
 import { Erm } from "../../src/methods/erm.js";
+import { createMethod, METHOD_NAMES, type MethodConfig } from "../../src/methods/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { arraySource, train } from "../../src/train/index.js";
 import { shortcutDataset, TASKS } from "../methods/helpers.js";
@@ -56,4 +57,38 @@ export function initialState(): Record<string, number[]> {
   for (const [name, t] of buildErm().stateModule.stateDict())
     state[name] = Array.from(t.dataSync() as ArrayLike<number>, Number);
   return state;
+}
+
+/**
+ * Every registered method, 2 steps each on this rank's share; each method's parameters and
+ * buffers by method name (the reducers must keep them identical across ranks, hand-written
+ * gradients included).
+ */
+export async function trainEveryMethod(shard: Shard): Promise<Record<string, Record<string, number[]>>> {
+  const ds = shortcutDataset(GLOBAL_BATCH * 2, 4);
+  const tasks = { primary: "y", spurions: ["z0", "z1"] };
+  const out: Record<string, Record<string, number[]>> = {};
+  for (const name of METHOD_NAMES) {
+    torch.manualSeed(1);
+    const method = createMethod({
+      method: name,
+      tasks: TASKS,
+      encoder: { name: "small-cnn" },
+      partSize: 2,
+      lr: 3e-3,
+    } as MethodConfig);
+    const ddp = distributeMethod(method);
+    await train({
+      method,
+      data: arraySource(ds, { batchSize: GLOBAL_BATCH, tasks, seed: 2, shard }),
+      epochs: 1,
+      seed: 3,
+    });
+    const state: Record<string, number[]> = {};
+    for (const [k, t] of method.stateModule.stateDict())
+      state[k] = Array.from(t.dataSync() as ArrayLike<number>, Number);
+    out[name] = state;
+    ddp.dispose();
+  }
+  return out;
 }

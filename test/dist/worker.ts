@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import * as dist from "../../src/dist/index.js";
 import * as torch from "../../src/tensor/index.js";
-import { trainErm } from "./scenarios.js";
+import { trainErm, trainEveryMethod } from "./scenarios.js";
 
 async function collectives(rank: number): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
@@ -47,7 +47,12 @@ async function main() {
   const shard = { rank: env.rank, worldSize: env.worldSize };
   let result: unknown;
   // One launch for both (each start of a rank costs seconds): the collectives, then ERM.
-  if (scenario === "erm") result = { collectives: await collectives(env.rank), erm: await trainErm(shard) };
+  if (scenario === "erm")
+    result = {
+      collectives: await collectives(env.rank),
+      erm: await trainErm(shard),
+      every: await trainEveryMethod(shard),
+    };
   // Trains until killed (the dead-rank tests kill one rank mid-run).
   else if (scenario === "long") result = await trainErm(shard, 1_000_000);
   // Rank 1 fails after the group is up, the way a crash in a method would.
