@@ -45,6 +45,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv, "train --config run.yaml [options]", SUMMARY, SPEC)) return 0;
   const { options } = parseArgs(argv, SPEC, "train");
   const nproc = options["nproc-per-node"] as number | undefined;
+  if (nproc !== undefined && !(Number.isInteger(nproc) && nproc >= 1))
+    throw new UsageError(`--nproc-per-node must be a positive integer, got ${nproc}`);
   const launching = nproc !== undefined && nproc > 1 && !isDistributedEnv();
   const leaveRun = launching ? () => {} : joinRunIfDistributed();
   const quiet = (options.quiet as boolean) || !isWriterRank();
