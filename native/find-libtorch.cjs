@@ -4,7 +4,7 @@
 //   2. a Python torch installation (CUDA included, where it has it);
 //   3. the system's (Debian libtorch-dev).
 // Nothing is downloaded. Prints one field for binding.gyp: `include`, `libdir` or `libs`.
-// Used as: node native/find-libtorch.cjs include|libdir|libs|describe
+// Used as: node native/find-libtorch.cjs include|libdir|libs|dist-defines|dist-include|cuda|describe
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -72,6 +72,32 @@ function find() {
   return found;
 }
 
+// c10d's Gloo headers include gloo's own (Debian: libgloo-dev; pip torch: torch/include/gloo).
+function hasGloo(t) {
+  return [...t.include, "/usr/include", "/usr/local/include"].some((d) =>
+    fs.existsSync(path.join(d, "gloo", "algorithm.h")),
+  );
+}
+
+// nccl.h for ProcessGroupNCCL: next to libtorch's headers, a CUDA install, or pip's nvidia-nccl.
+function ncclInclude(t) {
+  const candidates = [...t.include, "/usr/include", "/usr/local/cuda/include"];
+  const site = path.resolve(t.libdir, "..", "..");
+  candidates.push(path.join(site, "nvidia", "nccl", "include"));
+  return candidates.find((d) => fs.existsSync(path.join(d, "nccl.h"))) ?? null;
+}
+
+// Which c10d process groups native/src/dist.cc compiles: Gloo where its headers are, NCCL where
+// the libtorch has CUDA and c10d's NCCL header and nccl.h are there; none -> the collectives throw.
+function distDefines(t, cuda) {
+  const c10d = t.include.find((d) => fs.existsSync(path.join(d, "torch", "csrc", "distributed", "c10d")));
+  if (!c10d || !hasGloo(t)) return ["MIMMX_NO_C10D"];
+  const defs = ["USE_C10D_GLOO"];
+  const ncclHeader = path.join(c10d, "torch", "csrc", "distributed", "c10d", "ProcessGroupNCCL.hpp");
+  if (cuda && fs.existsSync(ncclHeader) && ncclInclude(t)) defs.push("USE_C10D_NCCL");
+  return defs;
+}
+
 try {
   const t = find();
   const cuda = hasLib(t.libdir, "torch_cuda");
@@ -84,7 +110,9 @@ try {
     // loading it is what registers the CUDA kernels.
     if (cuda) libs.push("-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed");
     console.log(libs.join(" "));
-  } else if (field === "cuda") console.log(cuda ? "1" : "0");
+  } else if (field === "dist-defines") console.log(distDefines(t, cuda).join(" "));
+  else if (field === "dist-include") console.log(ncclInclude(t) ?? "");
+  else if (field === "cuda") console.log(cuda ? "1" : "0");
   else console.log(`libtorch: ${t.how}; include ${t.include.join(", ")}; lib ${t.libdir}; cuda ${cuda}`);
 } catch (e) {
   console.error(e.message);

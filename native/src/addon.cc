@@ -32,6 +32,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterNN(env, exports);
   RegisterAutograd(env, exports);
   RegisterCritic(env, exports);
+  RegisterDist(env, exports);
   RegisterAllocator(env, exports);
   exports.Set("torch_version", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)));
   return exports;

@@ -125,5 +125,6 @@ void RegisterShape(Napi::Env env, Napi::Object exports);
 void RegisterNN(Napi::Env env, Napi::Object exports);
 void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterCritic(Napi::Env env, Napi::Object exports);
+void RegisterDist(Napi::Env env, Napi::Object exports);
 
 }  // namespace mimmx

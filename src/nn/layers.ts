@@ -80,12 +80,21 @@ export class Conv3d extends ConvNd {
 }
 
 /** Batch normalisation over [N, C, ...]; running statistics are buffers, as in PyTorch. */
-abstract class BatchNormNd extends Module {
+/** Training-mode batch normalisation over more than this process's batch (see src/dist/sync-batchnorm.ts). */
+export type BatchStatsSync = (bn: BatchNormNd, x: Tensor) => Tensor;
+
+export abstract class BatchNormNd extends Module {
   weight: Tensor | null;
   bias: Tensor | null;
   runningMean: Tensor;
   runningVar: Tensor;
   numBatchesTracked: Tensor;
+  /**
+   * null (default): training batches are normalised with this process's batch statistics. Set by
+   * src/dist's convertSyncBatchNorm: normalise with the statistics of the global batch of every
+   * process (PyTorch's SyncBatchNorm). Evaluation always uses the running statistics.
+   */
+  syncStats: BatchStatsSync | null = null;
   constructor(
     readonly expectedDims: number[],
     readonly numFeatures: number,
@@ -107,6 +116,7 @@ abstract class BatchNormNd extends Module {
       );
     }
     if (this.training) this.numBatchesTracked.add_(1);
+    if (this.training && this.syncStats) return this.syncStats(this, x);
     return F.batchNorm(x, this.runningMean, this.runningVar, {
       weight: this.weight,
       bias: this.bias,

@@ -13,6 +13,7 @@ import { stringify } from "yaml";
 import { type MethodName, parseConfig, type RunConfig } from "../cli/config.js";
 import type { ProgressMode } from "../cli/progress.js";
 import { countsToMarkdown, type TaskInfo } from "../data/index.js";
+import { afterEvaluation, isWriterRank } from "../dist/run.js";
 import { loadCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
@@ -168,32 +169,36 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   const log = o.log ?? defaultLog;
   const mode = progressMode(o.quiet);
   if (config.train.threads > 0) setNumThreads(config.train.threads);
+  // Under a distributed launch only rank 0 writes and reports; the other ranks train their share.
+  const writer = isWriterRank();
   if (o.resume) {
     const changes = checkResume(dir, config, o.force ?? false);
-    if (changes.length > 0)
+    if (changes.length > 0 && writer)
       log(
         `--force: resuming under a changed config (${describeChanges(changes)}); the previous one is kept beside config.yaml`,
       );
   }
   mkdirSync(dir, { recursive: true });
   const configYaml = stringify(config);
-  writeFileSync(join(dir, RUN_FILES.config), configYaml);
+  if (writer) writeFileSync(join(dir, RUN_FILES.config), configYaml);
   const previousRecord = o.resume ? readJson<RunRecord>(join(dir, RUN_FILES.run)) : undefined;
   const record: RunRecord = {
     name: config.name,
     methods: methodsOf(config, o.methods),
     created: previousRecord?.created ?? new Date().toISOString(),
   };
-  writeJson(join(dir, RUN_FILES.run), record);
+  if (writer) writeJson(join(dir, RUN_FILES.run), record);
 
   // Every data problem (labels, split and oracle feasibility, unreadable images) stops the run
   // here, before any method trains.
-  const data = await loadData(config, o.quiet, log, {
+  const data = await loadData(config, o.quiet || !writer, log, {
     oracle: record.methods.some((m) => m.method === "oracle"),
   });
-  writeFileSync(join(dir, RUN_FILES.skipped), skippedCsv(data.skipped));
-  writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
-  writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
+  if (writer) {
+    writeFileSync(join(dir, RUN_FILES.skipped), skippedCsv(data.skipped));
+    writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
+    writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
+  }
 
   // Every method is built (and its encoder initialised) before the first one trains, so a
   // problem with any of them (a pretrained file, a split smaller than a batch) stops the run here.
@@ -266,6 +271,11 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       seconds: result.seconds,
       ...stage.record,
     };
+    if (!writer) {
+      if (result.status === "aborted") return { status: "aborted", dir };
+      afterEvaluation(); // rank 0 evaluates, audits and writes this method meanwhile
+      continue;
+    }
     writeJson(trainPath, train);
     if (result.status === "aborted") {
       log(
@@ -291,6 +301,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
         ? data
         : { ...data, splits: { ...data.splits, validation: stage.validation } };
     const { evaluation, audit } = evaluateAndAudit(trained, evalData, config, mdir, key, mode);
+    afterEvaluation();
     results.push({
       key,
       method: name,
@@ -301,6 +312,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       metricsPath: join(mdir, METHOD_FILES.metrics),
     });
   }
+  if (!writer) return { status: "completed", dir };
   return finishReport(config, configYaml, dir, dataRecord(data), results);
 }
 

@@ -6,6 +6,9 @@ import type { RunConfig } from "../cli/config.js";
 import { Progress, type ProgressMode } from "../cli/progress.js";
 import { Compose, type TransformSpec } from "../data/transforms/compose.js";
 import type { InMemoryDataset } from "../data/types.js";
+import { distributeMethod } from "../dist/method.js";
+import { isInitialized } from "../dist/process-group.js";
+import { currentShard, isWriterRank } from "../dist/run.js";
 import { evaluateOutputs, infer } from "../eval/driver.js";
 import type { TaskNames } from "../methods/batch.js";
 import type { Method } from "../methods/method.js";
@@ -97,6 +100,7 @@ export function trainBatches(config: RunConfig, trainSet: InMemoryDataset, tasks
     tasks,
     seed: config.seed,
     augment: specs.length > 0 ? new Compose(specs) : undefined,
+    shard: currentShard(),
   });
 }
 
@@ -114,14 +118,21 @@ export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
   // A method of a resumed run that never reached its first checkpoint starts afresh.
   const resumeFrom = o.resume && existsSync(lastPath) ? lastPath : undefined;
   const total = stepsPerEpoch * config.train.epochs;
-  const progress = new Progress({ total, label: o.label, unit: "step", mode: o.progressMode });
+  const progress = new Progress({
+    total,
+    label: o.label,
+    unit: "step",
+    mode: isWriterRank() ? o.progressMode : "quiet",
+  });
+  // Under a distributed launch: rank 0's weights everywhere, gradients averaged over ranks.
+  const ddp = isInitialized() ? distributeMethod(method) : null;
   const criterion = selectionCriterion(config.train.select_by, tasks.primary);
   const result = await train({
     method,
     data: trainBatches(config, o.trainSet, tasks),
     epochs: config.train.epochs,
     seed: config.seed,
-    outDir: o.dir,
+    outDir: isWriterRank() ? o.dir : undefined, // every rank resumes from rank 0's checkpoint
     resumeFrom,
     signal: o.signal,
     logEvery: config.train.log_every,
@@ -143,5 +154,6 @@ export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
     },
   });
   progress.finish();
+  ddp?.dispose();
   return result;
 }

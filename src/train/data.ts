@@ -1,6 +1,8 @@
 // Where the training loop gets its batches. A BatchSource must give the same batches for the same
 // epoch every time it is asked (data order is a function of seed and epoch): resume relies on it to
 // skip to the exact batch where a run stopped.
+
+import { perRankBatchSize, rankShare, type Shard } from "../dist/sampler.js";
 import { type Batch, type DataBatch, type TaskNames, toBatch } from "../methods/batch.js";
 import { hashSeed, permutation } from "../util/random.js";
 
@@ -30,6 +32,11 @@ export interface ArraySourceOptions {
    * are asked for (resume) and the dataset itself is never changed.
    */
   augment?: Augmentation;
+  /**
+   * Distributed training: this rank's strided share of each global batch of batchSize rows
+   * (src/dist/sampler.ts); batchSize stays the global batch, the same for every world size.
+   */
+  shard?: Shard;
 }
 
 /** A per-item transform drawn from a seed, such as src/data/transforms' Compose. */
@@ -47,6 +54,7 @@ export function augmentSeed(seed: number, epoch: number, row: number): number {
 
 /** Shuffled mini-batches of an in-memory split; the order of epoch e is permutation(hashSeed(seed, e)). */
 export function arraySource(ds: ArrayDataset, o: ArraySourceOptions): BatchSource {
+  if (o.shard) perRankBatchSize(o.batchSize, o.shard);
   const itemSize = ds.itemShape.reduce((a, b) => a * b, 1);
   return function* (epoch: number) {
     const order =
@@ -57,8 +65,9 @@ export function arraySource(ds: ArrayDataset, o: ArraySourceOptions): BatchSourc
     for (let start = 0; start < ds.length; start += o.batchSize) {
       const idx = order.subarray(start, Math.min(ds.length, start + o.batchSize));
       if (dropLast && idx.length < o.batchSize) break;
+      const rows = o.shard ? rankShare(idx, o.shard.rank, o.shard.worldSize) : idx;
       yield () => {
-        const b = gatherBatch(ds, idx, itemSize);
+        const b = gatherBatch(ds, rows, itemSize);
         if (o.augment)
           augmentBatch(b, ds.itemShape, o.augment, (row) => augmentSeed(o.seed ?? 0, epoch, row));
         return toBatch(b, o.tasks);

@@ -1,5 +1,8 @@
 // `mimmx train --config run.yaml [--resume]`: one run (or a comparison with --compare) end to end.
 
+import { isDistributedEnv } from "../../dist/env.js";
+import { launchCommand } from "../../dist/launch.js";
+import { isWriterRank, joinRunIfDistributed } from "../../dist/run.js";
 import { runExperiment } from "../../run/index.js";
 import { parseArgs, UsageError } from "../args.js";
 import { METHODS, type MethodName } from "../config.js";
@@ -20,6 +23,10 @@ const SPEC = {
   },
   out: { type: "string", help: "run folder (default: the config's output_dir)" },
   "max-steps": { type: "number", help: "stop each method after this many steps (smoke tests)" },
+  "nproc-per-node": {
+    type: "number",
+    help: "train with N processes on this machine (distributed data parallel; train.batch_size is the global batch)",
+  },
   quiet: QUIET,
   help: HELP,
 } as const;
@@ -42,9 +49,16 @@ export function parseMethods(text: string | undefined): MethodName[] | undefined
 export async function trainCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv, "train --config run.yaml [options]", SUMMARY, SPEC)) return 0;
   const { options } = parseArgs(argv, SPEC, "train");
-  const quiet = options.quiet as boolean;
+  const nproc = options["nproc-per-node"] as number | undefined;
+  if (nproc !== undefined && !(Number.isInteger(nproc) && nproc >= 1))
+    throw new UsageError(`--nproc-per-node must be a positive integer, got ${nproc}`);
+  const launching = nproc !== undefined && nproc > 1 && !isDistributedEnv();
+  const leaveRun = launching ? () => {} : joinRunIfDistributed();
+  const quiet = (options.quiet as boolean) || !isWriterRank();
   const config = await loadRunConfig(options.config as string | undefined, quiet);
   const methods = parseMethods(options.compare as string | undefined);
+  // The configuration is checked once here, before N processes are started on it.
+  if (launching) return launchCommand("train", argv, nproc);
   const irq = interruptSignal();
   try {
     const r = await runExperiment(config, {
@@ -56,11 +70,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       methods,
       maxSteps: options["max-steps"] as number | undefined,
     });
+    if (!isWriterRank()) return r.status === "aborted" ? 130 : 0;
     return printRunResult(
       r,
       `mimmx train --config ${options.config} --resume${options.out ? ` --out ${options.out}` : ""}`,
     );
   } finally {
     irq.dispose();
+    leaveRun();
   }
 }

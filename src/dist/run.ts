@@ -1,0 +1,53 @@
+// How a run (src/run, the train command) joins a distributed launch: the process group from the
+// environment, and the rules every rank follows. Rank 0 writes (checkpoints, metrics, reports);
+// every rank trains its share and validates (the same weights on the same split give the same
+// numbers, so early stopping and checkpoint selection agree); the other ranks wait while rank 0
+// evaluates, audits and reports a method.
+import { isDistributedEnv } from "./env.js";
+import {
+  allReduceSumNumbers,
+  barrier,
+  destroyProcessGroup,
+  getRank,
+  getWorldSize,
+  initProcessGroup,
+  isInitialized,
+} from "./process-group.js";
+import type { Shard } from "./sampler.js";
+
+/** A live rank that stops responding fails collectives after this long; a dead one at once. */
+export const RUN_COLLECTIVE_TIMEOUT_MS = 120_000;
+/** How long the other ranks wait at the end of a method while rank 0 evaluates and reports it. */
+export const EVALUATION_WAIT_MS = 24 * 3600_000;
+
+/** Joins the run when the environment describes one (torchrun's contract); returns a leave(). */
+export function joinRunIfDistributed(env: NodeJS.ProcessEnv = process.env): () => void {
+  if (!isDistributedEnv(env) || isInitialized()) return () => {};
+  initProcessGroup({ timeoutMs: RUN_COLLECTIVE_TIMEOUT_MS });
+  return () => destroyProcessGroup();
+}
+
+/** True on the rank that writes files and prints (rank 0, or a one-process run). */
+export function isWriterRank(): boolean {
+  return getRank() === 0;
+}
+
+/** This rank's share of each global batch; undefined in a one-process run. */
+export function currentShard(): Shard | undefined {
+  return getWorldSize() > 1 ? { rank: getRank(), worldSize: getWorldSize() } : undefined;
+}
+
+/** All ranks meet here once rank 0 has finished a method's evaluation (no-op in one process). */
+export function afterEvaluation(): void {
+  if (getWorldSize() > 1) barrier(EVALUATION_WAIT_MS);
+}
+
+/**
+ * True when the flag is true on any rank (one small collective; the flag itself in one process).
+ * For decisions every rank must take at the same step: an interrupt seen by some ranks first,
+ * a non-finite loss on one rank's share.
+ */
+export function anyRank(flag: boolean): boolean {
+  if (getWorldSize() === 1) return flag;
+  return allReduceSumNumbers([flag ? 1 : 0])[0] > 0;
+}

@@ -1,0 +1,70 @@
+// One rank of the 2-process DDP tests (test/dist/ddp.test.ts spawns it with torchrun's
+// environment). argv: <scenario> <output prefix> (writes <prefix>.<rank>.json). Prints "ready" once the process group is up.
+import { writeFileSync } from "node:fs";
+import * as dist from "../../src/dist/index.js";
+import * as torch from "../../src/tensor/index.js";
+import { trainErm, trainEveryMethod } from "./scenarios.js";
+
+async function collectives(rank: number): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const s = torch.tensor([rank + 1, 10 * (rank + 1)]);
+  out.sum = dist.allReduce(s, "sum").toArray();
+  out.avg = dist.allReduce(torch.tensor([rank + 1, 10 * (rank + 1)]), "avg").toArray();
+  out.max = dist.allReduce(torch.tensor([rank, -rank]), "max").toArray();
+  out.broadcast = dist.broadcast(torch.tensor([rank + 5, rank + 6]), 1).toArray();
+  out.gather = dist.allGather(torch.tensor([[rank, rank + 0.5]])).toArray();
+  out.mean = dist.allReduceMean([rank, 2 * rank + 1]);
+  out.anyRank = [dist.anyRank(rank === 1), dist.anyRank(false)];
+  // Differentiable gather: loss = sum over the global batch of (row index + 1) * x; every rank
+  // computes the same loss, so each rank's rows get the gradient summed over both ranks' losses.
+  const x = torch.tensor([[rank + 1], [rank + 2]]).requiresGrad_();
+  const g = dist.allGatherRows(x);
+  g.mul(torch.tensor([[1], [2], [3], [4]]))
+    .sum()
+    .backward();
+  out.gatherGrad = x.grad?.toArray();
+  const y = torch.tensor([rank + 1, 3]).requiresGrad_();
+  dist
+    .allReduceSumAutograd(y)
+    .mul(torch.tensor([rank + 1, 1]))
+    .sum()
+    .backward();
+  out.reduceGrad = y.grad?.toArray();
+  try {
+    dist.allGather(torch.zeros([rank + 1, 2]));
+    out.shapeError = null;
+  } catch (e) {
+    out.shapeError = (e as Error).message;
+  }
+  dist.barrier();
+  return out;
+}
+
+async function main() {
+  const [scenario, outPrefix] = process.argv.slice(2);
+  const env = dist.initProcessGroup({ timeoutMs: 20_000 });
+  console.log("ready");
+  const shard = { rank: env.rank, worldSize: env.worldSize };
+  let result: unknown;
+  // One launch for both (each start of a rank costs seconds): the collectives, then ERM.
+  if (scenario === "erm")
+    result = {
+      collectives: await collectives(env.rank),
+      erm: await trainErm(shard),
+      every: await trainEveryMethod(shard),
+    };
+  // Trains until killed (the dead-rank tests kill one rank mid-run).
+  else if (scenario === "long") result = await trainErm(shard, 1_000_000);
+  // Rank 1 fails after the group is up, the way a crash in a method would.
+  else if (scenario === "fail") {
+    if (env.rank === 1) throw new Error("rank 1 failed on purpose");
+    result = await trainErm(shard, 1_000_000);
+  } else throw new Error(`worker: unknown scenario ${scenario}`);
+  writeFileSync(`${outPrefix}.${env.rank}.json`, JSON.stringify(result));
+  dist.destroyProcessGroup();
+}
+
+main().catch((e) => {
+  console.error(`rank ${process.env.RANK}: ${(e as Error).message}`);
+  process.exit(1);
+});
