@@ -5,9 +5,9 @@
 // most of the penalty. Uniform weights (a_i = 1) are the ablation.
 
 export interface AttentionConfig {
-  /** softmax temperature in nats (default 0.1) */
+  /** softmax temperature in nats (default 1, as method.attention.tau) */
   tau?: number;
-  /** share of the uniform weight every spurion keeps (default 0.25) */
+  /** share of the uniform weight every spurion keeps (default 0.1, as method.attention.floor) */
   floor?: number;
   /** EMA rate on the leakage: u <- rate u + (1 - rate) estimate (default 0.9) */
   ema?: number;
@@ -23,8 +23,8 @@ export class ConfounderAttention {
     readonly numSpurions: number,
     cfg: AttentionConfig = {},
   ) {
-    this.tau = cfg.tau ?? 0.1;
-    this.floor = cfg.floor ?? 0.25;
+    this.tau = cfg.tau ?? 1;
+    this.floor = cfg.floor ?? 0.1;
     this.ema = cfg.ema ?? 0.9;
     if (!(this.tau > 0)) throw new Error(`ConfounderAttention: tau must be > 0, got ${this.tau}`);
     if (!(this.floor >= 0 && this.floor <= 1))

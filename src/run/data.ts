@@ -2,7 +2,7 @@
 // of the evaluation protocol (plus the uncorrelated oracle training split where the source has one),
 // label columns named after the config's tasks, and the group-count tables of every split.
 import { basename, isAbsolute, join, resolve } from "node:path";
-import type { DataConfig, MriConfig, RunConfig, SpurionConfig } from "../cli/config.js";
+import type { DataConfig, MriConfig, RunConfig, SpurionConfig } from "../config/index.js";
 import {
   applySpurions,
   type BrainLayout,

@@ -2,7 +2,7 @@
 // estimator.objective, mi_warmup, lambda_ramp, penalise; bad values are named by key path.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseConfig } from "../../src/cli/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import type { Mimmx } from "../../src/methods/mimmx.js";
 import { buildMethod } from "../../src/run/method.js";
 import * as torch from "../../src/tensor/index.js";

@@ -54,9 +54,9 @@ describe("Confounder Attention Weighter", () => {
     torch.manualSeed(0);
     const k = 2;
     const pairs = miPairs(3, "all").filter((p) => p.spurion !== null);
-    const est = buildPairEstimators(pairs, k);
+    const est = buildPairEstimators(pairs, k, "joint-64-k8");
     const opt = new Adam(est.module.parameters(), { lr: 3e-3 });
-    const att = new ConfounderAttention(2);
+    const att = new ConfounderAttention(2, { tau: 0.1, floor: 0.25 });
     const sample = () => {
       const z0 = torch.randint(0, 2, [128]).float().unsqueeze(1);
       const z1 = torch.randint(0, 2, [128]).float().unsqueeze(1);

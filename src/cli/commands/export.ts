@@ -1,8 +1,8 @@
 // `mimmx export --run DIR --onnx [out.onnx]`: a trained method of a run as an ONNX model.
 import { join } from "node:path";
+import type { MethodName } from "../../config/index.js";
 import { dataRecordFromRun, loadTrainedMethod, openRun } from "../../run/index.js";
 import { parseArgs, UsageError } from "../args.js";
-import type { MethodName } from "../config.js";
 import { HELP, wantsHelp } from "./common.js";
 
 const SPEC = {
