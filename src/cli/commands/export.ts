@@ -45,5 +45,12 @@ export async function exportCommand(argv: string[]): Promise<number> {
   console.log(
     `wrote ${r.path} (${r.bytes} bytes; input "${r.inputName}" [N, ${inputShape.join(", ")}]; outputs ${r.outputs.join(", ")})`,
   );
+  const { verifyOnnx } = await import("../../export/verify.js");
+  const check = await verifyOnnx(method.model, r.path, inputShape);
+  console.log(
+    check.verified
+      ? `verified in onnxruntime: every output within ${check.tolerance} (relative) of mimmx's on a batch of ${check.batch}`
+      : `not verified: ${check.reason}`,
+  );
   return 0;
 }
