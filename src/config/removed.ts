@@ -14,6 +14,11 @@ export const REMOVED_KEYS: readonly RemovedKey[] = [
     instead:
       "delete it; it was never read (joint critics always have BatchNorm, as published; separable critics have none)",
   },
+  {
+    path: ["train", "early_stopping", "min_delta"],
+    instead:
+      "delete it; it was never applied (any improvement of the selection metric resets the patience count)",
+  },
 ];
 
 /**

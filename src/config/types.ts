@@ -253,7 +253,7 @@ export interface TrainConfig {
   /** cosine scheduler: the final learning rate (eta_min). */
   min_lr: number;
   /** patience 0 = no early stopping. A number alone means { patience }. */
-  early_stopping: { patience: number; min_delta: number };
+  early_stopping: { patience: number };
   /** Checkpoint kept at the end. The validation split is confounded like training data, so
    * selecting on its accuracy favours shortcut models; "last" is the neutral default. */
   select_by: "last" | "val_loss" | "val_accuracy" | "val_balanced_accuracy" | "val_worst_group";

@@ -2,7 +2,12 @@
 // estimator.objective, mi_warmup, lambda_ramp, penalise; bad values are named by key path.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type MethodConfig, methodSchema, parseConfig } from "../../src/config/index.js";
+import {
+  type MethodConfig,
+  methodSchema,
+  parseConfig,
+  parseConfigWithWarnings,
+} from "../../src/config/index.js";
 import { ConfounderAttention } from "../../src/methods/attention.js";
 import { GradNormWeights } from "../../src/methods/gradnorm.js";
 import type { Mimmx } from "../../src/methods/mimmx.js";
@@ -72,7 +77,11 @@ describe("MIMM-X switches and estimator keys say what they do", () => {
     assert.equal(m.cfg.spurionGrad, "lastLayer");
     assert.equal(m.cfg.miGrad, "lastLayer");
     assert.equal(m.cfg.gradNormMi, false);
-    assert.deepEqual(m.gradNorm?.names, ["ce/y", "ce/marker", "ce/block"], "GradNorm weights the CE terms only");
+    assert.deepEqual(
+      m.gradNorm?.names,
+      ["ce/y", "ce/marker", "ce/block"],
+      "GradNorm weights the CE terms only",
+    );
     const e = buildMethod(parseConfig(`${base}method: {scaling_scope: encoder}\n`), tasks) as Mimmx;
     assert.equal(e.cfg.scalingScope, "encoder");
     assert.deepEqual(e.gradNorm?.names, ["ce/y", "ce/marker", "ce/block", "mi"]);
@@ -196,5 +205,32 @@ describe("MIMM-X switches and estimator keys say what they do", () => {
     assert.equal(adv.cfg.lambda, d.adversarial.lambda);
     const dro = buildMethod(c, tasks, "groupdro") as unknown as { cfg: { eta: number } };
     assert.equal(dro.cfg.eta, d.groupdro.eta);
+  });
+});
+
+describe("dead keys are gone or say so", () => {
+  it("train.early_stopping.min_delta is a removed key; the patience shorthand still works", () => {
+    assert.match(
+      configErrorOf(`${base}train: {early_stopping: {patience: 3, min_delta: 0.01}}\n`),
+      /train\.early_stopping\.min_delta.*this key was removed: delete it; it was never applied/,
+    );
+    assert.deepEqual(parseConfig(`${base}train: {early_stopping: 3}\n`).train.early_stopping, {
+      patience: 3,
+    });
+  });
+
+  it("separable critics warn about the keys they ignore; so do the audit critics", () => {
+    const { warnings } = parseConfigWithWarnings(
+      `${base}method: {estimator: {critic: separable, layers: 2, negatives: 8}}\neval: {mi_audit: {critic: published, hidden: 64}}\n`,
+    );
+    assert.ok(
+      warnings.some((w) => w.startsWith("method.estimator.layers") && w.includes("ignored by separable")),
+    );
+    assert.ok(
+      warnings.some((w) => w.startsWith("method.estimator.negatives") && w.includes("ignored by separable")),
+    );
+    assert.ok(
+      warnings.some((w) => w.startsWith("eval.mi_audit.hidden") && w.includes("ignored by the published")),
+    );
   });
 });

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   DEFAULT_PRESET,
-  type Preset,
   PRESETS,
+  type Preset,
   parseConfig,
   parseConfigWithWarnings,
 } from "../../src/config/index.js";

@@ -79,7 +79,17 @@ export const evalSchema = obj<EvalConfig>(
         lr: num({ exclusiveMin: 0, default: 1e-3, description: "Learning rate of the audit critic." }),
         batch_size: int({ min: 2, default: 256, description: "Batch size of the audit critic." }),
       },
-      { description: "A post-hoc MI estimate between f_y and each spurion label, by an independent critic." },
+      {
+        description: "A post-hoc MI estimate between f_y and each spurion label, by an independent critic.",
+        refine: (v, given, path, ctx) => {
+          // The published critic has a fixed size; a separable one has a single hidden layer.
+          const ignored =
+            v.critic === "published" ? ["hidden", "layers"] : v.critic === "separable" ? ["layers"] : [];
+          for (const key of ignored)
+            if (given.has(key)) ctx.warn([...path, key], `ignored by the ${v.critic} audit critic`);
+          return v;
+        },
+      },
     ),
   },
   { description: "What is measured after training: splits, CIs, probes, t-SNE and the MI audit." },

@@ -42,11 +42,6 @@ export const trainSchema = obj<TrainConfig>(
           description:
             "Epochs without improvement of the selection metric before stopping (0 = never stop early).",
         }),
-        min_delta: num({
-          min: 0,
-          default: 0,
-          description: "The smallest change that counts as an improvement.",
-        }),
       },
       {
         fromScalar: (v) => ({ patience: v }),
