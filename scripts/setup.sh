@@ -24,6 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages; `npm ci` also builds the addon through the package's install script.
+# onnxruntime-node (optional: `mimmx export` checks its ONNX files with it) would download CUDA
+# binaries from GitHub in its postinstall; its install script reads this variable and skips that
+# (the CPU binaries ship in the npm package). Set here, not in .npmrc, where npm warns about
+# unknown keys on every command.
 stamp=node_modules/.mimmx-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "setup: installing npm packages and building the native addon"

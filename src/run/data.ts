@@ -2,7 +2,7 @@
 // of the evaluation protocol (plus the uncorrelated oracle training split where the source has one),
 // label columns named after the config's tasks, and the group-count tables of every split.
 import { basename, isAbsolute, join, resolve } from "node:path";
-import type { DataConfig, MriConfig, RunConfig, SpurionConfig } from "../cli/config.js";
+import type { DataConfig, MriConfig, RunConfig, SpurionConfig } from "../config/index.js";
 import {
   applySpurions,
   type BrainLayout,
@@ -31,10 +31,10 @@ import {
   type TransformSpec,
 } from "../data/index.js";
 import type { ReadOptions } from "../data/io/read.js";
+import { resolveCacheDir } from "../data/prepared-cache.js";
 import type { ItemOrigin } from "../data/sources/manifest.js";
 import { pairingOf, type SpurionSpec } from "../data/splits/confounded.js";
 import { computeCounts } from "../data/splits/counts.js";
-import { resolveCacheDir } from "../data/prepared-cache.js";
 import { hashSeed } from "../util/random.js";
 import { checkSkipped, type SkippedFile } from "./skipped.js";
 

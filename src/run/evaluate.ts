@@ -1,7 +1,6 @@
 // Evaluation of one trained method on every split the config names, plus probes and t-SNE, as one
 // JSON-able record (eval.json); the features of the probe split are returned for the MI audit.
-import type { RunConfig } from "../cli/config.js";
-import { Progress, type ProgressMode } from "../cli/progress.js";
+import type { RunConfig } from "../config/index.js";
 import type { InMemoryDataset } from "../data/types.js";
 import {
   evaluateOutputs,
@@ -17,6 +16,7 @@ import type { ProbeRow } from "../eval/probe.js";
 import type { Method } from "../methods/method.js";
 import { tsnePanel } from "../report/from-eval.js";
 import type { TsnePanel } from "../report/types.js";
+import { Progress, type ProgressMode } from "../util/progress.js";
 import type { PreparedData } from "./data.js";
 
 export interface MethodEvaluation {

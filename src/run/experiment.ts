@@ -10,8 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { type MethodName, parseConfig, type RunConfig } from "../cli/config.js";
-import type { ProgressMode } from "../cli/progress.js";
+import { type MethodName, parseConfig, type RunConfig } from "../config/index.js";
 import { countsToMarkdown, type TaskInfo } from "../data/index.js";
 import { afterEvaluation, isWriterRank } from "../dist/run.js";
 import { loadCheckpoint } from "../io/checkpoint.js";
@@ -19,6 +18,7 @@ import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
 import { cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
+import type { ProgressMode } from "../util/progress.js";
 import { type PreparedData, type PrepareOptions, prepareData } from "./data.js";
 import {
   auditMethod,

@@ -2,7 +2,7 @@
 // split, so here it builds an ERM model and the experiment picks its training data.
 
 import { existsSync } from "node:fs";
-import type { EstimatorConfig as ConfigEstimator, MethodName, RunConfig } from "../cli/config.js";
+import type { EstimatorConfig as ConfigEstimator, MethodName, RunConfig } from "../config/index.js";
 import type { TaskInfo } from "../data/index.js";
 import { loadSafetensors } from "../io/safetensors.js";
 import {
@@ -17,32 +17,34 @@ import { ESTIMATOR_PRESETS } from "../mi/index.js";
 import type { SchedulerSpec } from "../optim/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 
-/** The config's estimator section as a src/mi estimator. */
+/**
+ * The config's estimator section as a src/mi estimator. Every key reaches it: the published critic
+ * is ESTIMATOR_PRESETS.published with the config's EMA rate, conditioning and objective (its size
+ * and unboundedness are fixed by the schema).
+ */
 export function estimatorOf(e: ConfigEstimator): EstimatorConfig {
-  if (e.critic === "published") return ESTIMATOR_PRESETS.published as EstimatorConfig;
+  const shared = { conditional: e.conditional_negatives, emaRate: e.ema_rate, objective: e.objective };
+  if (e.critic === "published") return { ...(ESTIMATOR_PRESETS.published as EstimatorConfig), ...shared };
   if (e.critic === "separable") {
+    // The schema allows only "tanh" and "cosine" here.
     return {
       critic: "separable",
       hidden: e.hidden,
       embed: Math.max(1, Math.round(e.hidden / 2)),
       bound: e.score_bound === "tanh" ? "tanh" : "cosine",
       scale: e.temperature,
-      conditional: e.conditional_negatives,
-      emaRate: e.ema_rate,
-      objective: e.objective,
+      ...shared,
     };
   }
   return {
     critic: "joint",
     hidden: new Array<number>(e.layers).fill(e.hidden),
     // "joint" and "split" compute the same function; "split" says how (W_a a + W_c c), which is
-    // the cheap form; the published critic concatenates.
+    // the cheap form; the published critic concatenates. The schema allows "tanh" and "none" here.
     firstLayer: "split",
     negatives: e.negatives === 0 ? "all" : e.negatives,
     scoreBound: e.score_bound === "none" ? undefined : e.temperature,
-    conditional: e.conditional_negatives,
-    emaRate: e.ema_rate,
-    objective: e.objective,
+    ...shared,
   };
 }
 
@@ -73,6 +75,21 @@ export function schedulerOf(t: RunConfig["train"]): SchedulerSpec {
   }
 }
 
+/**
+ * What MIMM (2023) fixes of MIMM-X's options: one pair, no loss weighting, no attention, no warm-up,
+ * the published view and distribution. The schema warns that these keys are ignored for mimm.
+ */
+const MIMM_FIXED = {
+  pairs: "all",
+  gradNorm: false,
+  attention: false,
+  miWarmup: 0,
+  lambdaRamp: 0,
+  penalise: "all",
+  spurionView: "part",
+  miDistribution: "train",
+} as const;
+
 export function buildMethod(
   config: RunConfig,
   tasks: TaskInfo[],
@@ -91,16 +108,37 @@ export function buildMethod(
     scheduler: schedulerOf(t),
     gradClip: t.grad_clip,
   };
+  // The MI options MIMM shares with MIMM-X; every field is given, so no method default applies.
   const mi = {
     lambda: m.lambda,
     estimator: estimatorOf(m.estimator),
     conditional: m.estimator.conditional_negatives,
+    objective: m.estimator.objective,
     nFE: m.n_fe,
     nMI: m.n_mi,
     criticData: m.critic_data,
     criticLr: m.estimator.lr,
     adaptiveScaling: m.adaptive_scaling,
-    objective: m.estimator.objective,
+    scalingScope: m.scaling_scope,
+    spurionGrad: m.spurion_grad,
+    miGrad: m.mi_grad,
+  };
+  // The MIMM-X-only options; MIMM fixes them (one spurion, no weighting).
+  const mimmxOnly = {
+    pairs: m.pairs,
+    gradNorm: m.gradnorm.enabled,
+    gradNormAlpha: m.gradnorm.alpha,
+    gradNormLr: m.gradnorm.lr,
+    gradNormMi: m.gradnorm.mi,
+    attention: m.attention.enabled,
+    attentionTau: m.attention.tau,
+    attentionFloor: m.attention.floor,
+    attentionEma: m.attention.ema,
+    miWarmup: m.mi_warmup,
+    lambdaRamp: m.lambda_ramp,
+    penalise: m.penalise,
+    spurionView: m.spurion_view,
+    miDistribution: m.mi_distribution,
   };
   let cfg: MethodConfig;
   switch (name) {
@@ -116,33 +154,11 @@ export function buildMethod(
         0,
         tasks.slice(1).findIndex((t) => t.name === m.spurion),
       );
-      cfg = { method: "mimm", ...common, ...mi, spurion };
+      cfg = { method: "mimm", ...common, ...mi, ...mimmxOnly, ...MIMM_FIXED, spurion };
       break;
     }
     case "mimmx":
-      cfg = {
-        method: "mimmx",
-        ...common,
-        ...mi,
-        pairs: m.pairs,
-        gradNorm: m.gradnorm.enabled,
-        gradNormAlpha: m.gradnorm.alpha,
-        gradNormLr: m.gradnorm.lr,
-        attention: m.attention.enabled,
-        attentionTau: m.attention.tau,
-        attentionFloor: m.attention.floor,
-        attentionEma: m.attention.ema,
-        miWarmup: m.mi_warmup,
-        lambdaRamp: m.lambda_ramp,
-        penalise: m.penalise,
-        spurionView: m.spurion_view,
-        // No run-config keys yet (issue 12 item 2 adds them); these are the values they always had.
-        scalingScope: "lastLayer",
-        gradNormMi: true,
-        spurionGrad: "trunk",
-        miGrad: "trunk",
-        miDistribution: m.mi_distribution,
-      };
+      cfg = { method: "mimmx", ...common, ...mi, ...mimmxOnly };
       break;
     case "adversarial":
       cfg = { method: "adversarial", ...common, lambda: m.adversarial.lambda } as MethodConfig;

@@ -12,7 +12,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "../cli/config.js";
-import type { ProgressMode } from "../cli/progress.js";
 import type { InMemoryDataset, TaskInfo } from "../data/types.js";
 import { infer } from "../eval/driver.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
@@ -23,6 +22,7 @@ import { Reweight } from "../methods/reweight.js";
 import { Subsample } from "../methods/subsample.js";
 import { manualSeed, tensor } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
+import type { ProgressMode } from "../util/progress.js";
 import { hashSeed } from "../util/random.js";
 import { METHOD_FILES } from "./layout.js";
 import { buildMethod } from "./method.js";

@@ -1,7 +1,7 @@
 // Run results -> the report document (src/report) and summary.json. Pure functions of what a run
 // wrote, so `mimmx report --run DIR` re-renders without touching a model.
 import { readFileSync } from "node:fs";
-import type { RunConfig } from "../cli/config.js";
+import type { RunConfig } from "../config/index.js";
 import type { SplitCounts, TaskInfo } from "../data/index.js";
 import { metricRow, probeEntries } from "../report/from-eval.js";
 import { computeHeadline } from "../report/headline.js";

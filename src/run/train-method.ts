@@ -2,8 +2,7 @@
 // per-epoch validation check, resume and abort.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { RunConfig } from "../cli/config.js";
-import { Progress, type ProgressMode } from "../cli/progress.js";
+import type { RunConfig } from "../config/index.js";
 import { Compose, type TransformSpec } from "../data/transforms/compose.js";
 import type { InMemoryDataset } from "../data/types.js";
 import { distributeMethod } from "../dist/method.js";
@@ -13,6 +12,7 @@ import { evaluateOutputs, infer } from "../eval/driver.js";
 import type { TaskNames } from "../methods/batch.js";
 import type { Method } from "../methods/method.js";
 import { arraySource, type BatchSource, type Criterion, type TrainResult, train } from "../train/index.js";
+import { Progress, type ProgressMode } from "../util/progress.js";
 
 export interface TrainMethodOptions {
   config: RunConfig;

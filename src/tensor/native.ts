@@ -34,7 +34,7 @@ function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error("mimmx: cannot find the package root from " + import.meta.url);
+    if (up === dir) throw new Error(`mimmx: cannot find the package root from ${import.meta.url}`);
     dir = up;
   }
   return dir;

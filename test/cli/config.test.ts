@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { exampleConfig } from "../../src/config/doc.js";
 import {
   ConfigError,
-  EXAMPLE_CONFIG,
   loadConfig,
   parseConfig,
   parseConfigWithWarnings,
   resolveDefaults,
-} from "../../src/cli/config.js";
-import { editDistance, suggest } from "../../src/cli/schema.js";
+} from "../../src/config/index.js";
+import { editDistance, suggest } from "../../src/config/schema.js";
 
 /** Runs `fn`, expects a ConfigError, returns its message. */
 function errorOf(fn: () => unknown): string {
@@ -27,8 +27,9 @@ function errorOf(fn: () => unknown): string {
 const minimal = "name: t\ndata:\n  source: fashion-confounded\n  spurions: [{name: marker, kind: patch}]\n";
 
 describe("config: valid files", () => {
-  it("parses the example and fills every default", () => {
-    const c = parseConfig(EXAMPLE_CONFIG, "example.yaml");
+  it("parses the generated example and fills every default", () => {
+    const { config: c, warnings } = parseConfigWithWarnings(exampleConfig(), "example.yaml");
+    assert.deepEqual(warnings, []);
     assert.equal(c.name, "fashion-demo");
     assert.equal(c.output_dir, "runs/fashion-demo");
     assert.equal(c.method.estimator.ema_rate, 0.9);

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { parseConfig, parseConfigWithWarnings } from "../../src/cli/config.js";
+import { parseConfig, parseConfigWithWarnings } from "../../src/config/index.js";
 import { checkDevice, runExperiment } from "../../src/run/experiment.js";
 import { cudaIsAvailable } from "../../src/tensor/runtime.js";
 import { configErrorOf } from "../helpers/config.js";

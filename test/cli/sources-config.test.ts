@@ -1,7 +1,7 @@
 // Config keys of the CheXpert and brain-MRI sources: defaults, and errors that name the key path.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseConfig, parseConfigWithWarnings } from "../../src/cli/config.js";
+import { parseConfig, parseConfigWithWarnings } from "../../src/config/index.js";
 import { configErrorOf } from "../helpers/config.js";
 
 const errorOf = configErrorOf;

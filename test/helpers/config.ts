@@ -1,6 +1,6 @@
 // The message of the ConfigError a config text raises (fails the test when it parses cleanly).
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../../src/cli/config.js";
+import { ConfigError, parseConfig } from "../../src/config/index.js";
 
 export function configErrorOf(text: string): string {
   try {

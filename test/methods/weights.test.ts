@@ -54,7 +54,7 @@ describe("Confounder Attention Weighter", () => {
     torch.manualSeed(0);
     const k = 2;
     const pairs = miPairs(3, "all").filter((p) => p.spurion !== null);
-    const est = buildPairEstimators(pairs, k);
+    const est = buildPairEstimators(pairs, k, "joint-64-k8");
     const opt = new Adam(est.module.parameters(), { lr: 3e-3 });
     const att = new ConfounderAttention(2, { tau: 0.1, floor: 0.25, ema: 0.9 });
     const sample = () => {

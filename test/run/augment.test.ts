@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/cli/config.js";
+import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/config/index.js";
 import { Compose } from "../../src/data/transforms/compose.js";
 import { translate } from "../../src/data/transforms/spatial.js";
 import type { InMemoryDataset } from "../../src/data/types.js";

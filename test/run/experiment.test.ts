@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/cli/config.js";
+import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/config/index.js";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import { reportRun, runExperiment } from "../../src/run/index.js";
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/cli/config.js";
+import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/config/index.js";
 import type { TaskInfo } from "../../src/data/types.js";
 import { saveCheckpoint } from "../../src/io/checkpoint.js";
 import { saveSafetensors } from "../../src/io/safetensors.js";

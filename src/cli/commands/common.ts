@@ -1,8 +1,8 @@
 // What the run commands share: config loading (errors become exit code 2 with the key path),
 // Ctrl-C handling, and `--help`.
 
+import { ConfigError, loadConfig, type RunConfig } from "../../config/index.js";
 import { type OptionSpec, UsageError, usage } from "../args.js";
-import { ConfigError, loadConfig, type RunConfig } from "../config.js";
 
 /** Prints the command's usage and returns true when --help/-h is among the arguments. */
 export function wantsHelp(

@@ -1,8 +1,8 @@
 // `mimmx demo`: ERM, MIMM-X and the oracle on the built-in fashion-confounded benchmark, one report.
 
+import { resolveDefaults } from "../../config/index.js";
 import { DEMO_CONFIG, DEMO_METHODS, runExperiment } from "../../run/index.js";
 import { parseArgs } from "../args.js";
-import { resolveDefaults } from "../config.js";
 import { HELP, interruptSignal, QUIET, wantsHelp } from "./common.js";
 import { printRunResult } from "./run-output.js";
 

@@ -1,8 +1,8 @@
 // `mimmx export --run DIR --onnx [out.onnx]`: a trained method of a run as an ONNX model.
 import { join } from "node:path";
+import type { MethodName } from "../../config/index.js";
 import { dataRecordFromRun, loadTrainedMethod, openRun } from "../../run/index.js";
 import { parseArgs, UsageError } from "../args.js";
-import type { MethodName } from "../config.js";
 import { HELP, wantsHelp } from "./common.js";
 
 const SPEC = {
@@ -44,6 +44,13 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const r = await exportOnnx(method.model, out, { inputShape, opset: options.opset as number });
   console.log(
     `wrote ${r.path} (${r.bytes} bytes; input "${r.inputName}" [N, ${inputShape.join(", ")}]; outputs ${r.outputs.join(", ")})`,
+  );
+  const { verifyOnnx } = await import("../../export/verify.js");
+  const check = await verifyOnnx(method.model, r.path, inputShape);
+  console.log(
+    check.verified
+      ? `verified in onnxruntime: every output within ${check.tolerance} (relative) of mimmx's on a batch of ${check.batch}`
+      : `not verified: ${check.reason}`,
   );
   return 0;
 }

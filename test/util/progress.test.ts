@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatDuration, Progress } from "../../src/cli/progress.js";
+import { formatDuration, Progress } from "../../src/util/progress.js";
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];

@@ -11,10 +11,25 @@ export interface Issue {
   message: string;
 }
 
-/** Collects errors and warnings while a document is validated. */
+/**
+ * Collects errors and warnings while a document is validated. `overlay` (a preset) is a second
+ * layer of defaults: where the user's document lacks a key, the overlay's value is parsed instead of
+ * the schema's default, and the key still counts as not given (so rules that ask "did the user set
+ * this?" keep their meaning).
+ */
 export class Context {
   readonly errors: Issue[] = [];
   readonly warnings: Issue[] = [];
+  constructor(public overlay?: unknown) {}
+  /** The overlay's value at `path` (undefined where it has none). */
+  overlayAt(path: Path): unknown {
+    let node = this.overlay;
+    for (const key of path) {
+      if (node === null || typeof node !== "object") return undefined;
+      node = (node as Record<string | number, unknown>)[key];
+    }
+    return node;
+  }
   error(path: Path, message: string): void {
     this.errors.push({ path, message });
   }
@@ -30,7 +45,13 @@ export type Invalid = typeof INVALID;
 export interface Schema<T> {
   /** Words for the error message: what values are allowed. */
   readonly expected: string;
+  /** What the key means, for the generated key reference (docs/config.md). */
   readonly description?: string;
+  /** For the reference and the example: the fields of a mapping, the item of a list. */
+  readonly fields?: Readonly<Record<string, Schema<unknown>>>;
+  readonly item?: Schema<unknown>;
+  /** A value to show in the generated example config where the key has no default. */
+  readonly example?: unknown;
   /** The value used when the key is absent; `undefined` with `required` false means "stays absent". */
   readonly defaultValue?: () => T;
   /** Absent keys are errors unless the schema has a default or is optional. */
@@ -107,6 +128,7 @@ export function suggest(word: string, candidates: readonly string[]): string | u
 interface Common<T> {
   default?: T;
   description?: string;
+  example?: unknown;
 }
 
 function base<T>(expected: string, o: Common<T> | undefined, parse: Schema<T>["parse"]): Schema<T> {
@@ -114,6 +136,7 @@ function base<T>(expected: string, o: Common<T> | undefined, parse: Schema<T>["p
   return {
     expected,
     description: o?.description,
+    example: o?.example,
     required: true,
     defaultValue: d === undefined ? undefined : () => structuredClone(d),
     parse,
@@ -222,7 +245,7 @@ export function list<T>(
       ? ` of exactly ${o.minItems}`
       : `${o?.minItems ? ` of at least ${o.minItems}` : ""}${o?.maxItems !== undefined ? ` of at most ${o.maxItems}` : ""}`;
   const expected = `a list${bounds} (each ${item.expected})`;
-  return base(expected, o, (v, path, ctx) => {
+  const schema = base<T[]>(expected, o, (v, path, ctx) => {
     if (!Array.isArray(v)) {
       ctx.error(path, `expected ${expected}, got ${typeName(v)}`);
       return INVALID;
@@ -255,6 +278,7 @@ export function list<T>(
     }
     return out;
   });
+  return { ...schema, item };
 }
 
 /** Accepts a scalar where a richer value is expected, e.g. `image_size: 28` for [28, 28]. */
@@ -266,6 +290,7 @@ export type Fields<T> = { [K in keyof T]-?: Schema<T[K]> };
 
 export interface ObjectOptions<T> {
   description?: string;
+  example?: unknown;
   /**
    * Runs after every field validated: cross-field rules and context-dependent defaults. `given`
    * holds the keys the user actually wrote (before defaults), so a rule can tell an explicit value
@@ -289,6 +314,8 @@ export function obj<T extends object>(fields: Fields<T>, o?: ObjectOptions<T>): 
   const schema: Schema<T> = {
     expected: `a mapping with keys ${keys.join(", ")}`,
     description: o?.description,
+    example: o?.example,
+    fields: fields as Record<string, Schema<unknown>>,
     required: true,
     defaultValue: allDefaulted ? () => schema.parse({}, [], new Context()) as T : undefined,
     parse(v, path, ctx) {
@@ -316,7 +343,13 @@ export function obj<T extends object>(fields: Fields<T>, o?: ObjectOptions<T>): 
         const f = (fields as Record<string, Schema<unknown>>)[k];
         const raw = rec[k];
         if (raw === undefined || raw === null) {
-          if (f.defaultValue) out[k] = f.defaultValue();
+          const over = ctx.overlayAt([...path, k]);
+          if (over !== undefined) {
+            // A preset's value: a mapping is parsed as {} so its own absent keys consult the overlay too.
+            const r = f.parse(f.fields ? {} : over, [...path, k], ctx);
+            if (r === INVALID) bad = true;
+            else if (r !== undefined) out[k] = r;
+          } else if (f.defaultValue) out[k] = f.defaultValue();
           else if (f.required) {
             ctx.error([...path, k], `required key is missing; expected ${f.expected}`);
             bad = true;
@@ -340,6 +373,11 @@ export function obj<T extends object>(fields: Fields<T>, o?: ObjectOptions<T>): 
 /** A schema with a default value (for scalars whose builder got none). */
 export function withDefault<T>(s: Schema<T>, value: T): Schema<T> {
   return { ...s, defaultValue: () => structuredClone(value) };
+}
+
+/** The same schema with a description (for schemas built by a helper, e.g. a shared list). */
+export function describe<T>(s: Schema<T>, description: string, example?: unknown): Schema<T> {
+  return { ...s, description, example: example ?? s.example };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,8 +412,9 @@ export function validate<T>(
   input: unknown,
   source = "config",
   locate?: (path: Path) => string | undefined,
+  overlay?: unknown,
 ): Validated<T> {
-  const ctx = new Context();
+  const ctx = new Context(overlay);
   const value = schema.parse(input ?? {}, [], ctx);
   if (value === INVALID || ctx.errors.length > 0) throw new ValidationError(ctx.errors, source, locate);
   return { value, warnings: ctx.warnings };
