@@ -120,10 +120,10 @@ function presetName(o: { description: string }): Schema<string> {
   };
 }
 
-const gradScope = (what: string) =>
+const gradScope = (what: string, lastLayer: string) =>
   oneOf(["trunk", "lastLayer"] as const, {
     default: "trunk",
-    description: `Where ${what}: "trunk" through the whole encoder; "lastLayer" onto the last shared layer W only. lastLayer needs scaling_scope lastLayer.`,
+    description: `Where ${what} go: "trunk" through the whole encoder; "lastLayer" onto the last shared layer W only, so ${lastLayer}. lastLayer needs scaling_scope lastLayer.`,
   });
 
 export const methodSchema = obj<MethodConfig>(
@@ -163,10 +163,12 @@ export const methodSchema = obj<MethodConfig>(
         'Where s\'s gradient norms are taken: "encoder" = every encoder parameter (exact; one extra backward through the encoder), "lastLayer" = the last shared layer only (nearly free).',
     }),
     spurion_grad: gradScope(
-      "the spurion parts' gradients go (CE_zi and the MI gradient on f_zi); lastLayer: the z-heads shape f_zi = W_zi h but never train the trunk h to represent the spurions",
+      "the spurion parts' gradients (CE_zi and the MI gradient on f_zi)",
+      "the z-heads shape f_zi = W_zi h but never train the trunk h to represent the spurions",
     ),
     mi_grad: gradScope(
-      "the MI gradient goes; lastLayer: the penalty can rotate f_y away from the spurions but cannot collapse the trunk",
+      "the MI gradients",
+      "the penalty can rotate f_y away from the spurions but cannot collapse the trunk",
     ),
     gradnorm: obj(
       {
