@@ -45,6 +45,8 @@ export const SPURION_KINDS = [
   "noise",
   "rotation",
   "thickness",
+  "frame",
+  "gradient",
 ] as const;
 export type SpurionKind = (typeof SPURION_KINDS)[number];
 
@@ -161,6 +163,13 @@ export interface DataConfig {
   /** fashion-confounded: the two Fashion-MNIST classes that become y = 0 and y = 1. */
   classes: number[];
   spurions: SpurionConfig[];
+  /**
+   * Correlation of the spurions with each other beyond what y induces: in this fraction of each
+   * split's rows (per y) all spurions agree or disagree with y together (one shared draw); the rest
+   * are independent given y. Every split keeps it, so the inverted test flips each spurion's
+   * agreement with y and keeps their agreement with each other. 0 = independent given y.
+   */
+  spurion_coupling: number;
   /** [H, W] for 2-D, [D, H, W] for 3-D; a single number means a square/cube. */
   image_size: number[];
   splits: SplitSizes;
@@ -517,6 +526,7 @@ const data = obj<DataConfig>(
     task: optional(labelSpec),
     classes: list(int({ min: 0, max: 9 }), { minItems: 2, maxItems: 2, unique: true, default: [0, 6] }),
     spurions: list(spurion, { minItems: 1 }),
+    spurion_coupling: num({ min: 0, max: 1, default: 0 }),
     image_size: { ...dims, defaultValue: () => [28, 28] },
     splits: obj<SplitSizes>({
       train: int({ min: 1, default: 8000 }),
@@ -565,7 +575,7 @@ const data = obj<DataConfig>(
           if (s.kind === "metadata")
             ctx.error(
               [...path, "spurions", i, "kind"],
-              "fashion-confounded has no metadata; use a synthetic kind (tag, patch, blob, block, intensity, contrast, noise, rotation, thickness)",
+              `fashion-confounded has no metadata; use a synthetic kind (${SPURION_KINDS.filter((k) => k !== "metadata").join(", ")})`,
             );
         });
       }

@@ -74,6 +74,8 @@ export function syntheticSpurion(s: SpurionConfig): SyntheticSpurion {
     case "noise":
     case "rotation":
     case "thickness":
+    case "frame":
+    case "gradient":
       return { type: s.kind };
     case "metadata":
       throw new Error(`spurion "${s.name}" is metadata, not written into the image`);
@@ -98,6 +100,7 @@ function prepareFashion(config: RunConfig): PreparedData {
     testInvertedSize: d.splits.test_inverted,
     testBalancedSize: d.splits.test_balanced,
     seed: config.seed,
+    coupling: d.spurion_coupling,
   });
   // The benchmark names its spurions z0, z1, ...; the run uses the config's names throughout.
   const rename = new Map(d.spurions.map((s, i) => [`z${i}`, s.name]));
