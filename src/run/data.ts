@@ -10,6 +10,7 @@ import {
   brainMri,
   type ChexpertOptions,
   type ChexpertSpurion,
+  type ConfoundedConfig,
   type ConfoundedSplit,
   chexpert,
   chexpertTransforms,
@@ -24,6 +25,8 @@ import {
   poolOf,
   type SourceResult,
   type SplitCounts,
+  type SplitRequest,
+  type SpurionSpec,
   type SyntheticSpurion,
   subsetFileDataset,
   Table,
@@ -46,6 +49,12 @@ export interface PreparedData {
 
 export interface DataProgress {
   log(message: string): void;
+  /**
+   * File sources: also build the uncorrelated oracle training split (train_oracle: every spurion at
+   * chance given y, disjoint from validation and the tests). Off by default: it decodes another
+   * training-sized split, which only the oracle uses.
+   */
+  oracle?: boolean;
   /** called per split while decoding file-backed splits */
   step?(split: string, done: number, total: number): void;
 }
@@ -286,40 +295,51 @@ async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Pro
         : { name: s.name, role: "spurion", numClasses: 2, description: `synthetic ${s.kind}` };
     }),
   ];
+  const spurionSpecs = d.spurions.map((s) => ({
+    name: s.name,
+    numClasses: tasks.find((t) => t.name === s.name)?.numClasses ?? 2,
+    ratio: s.ratio,
+    kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
+  }));
+  const pools = {
+    all: {
+      y: pool.y,
+      spurions: Object.fromEntries(
+        [...metaTasks.entries()].map(([name, t]) => [name, pool.spurions[t.name]]),
+      ),
+    },
+  };
+  const requests: SplitRequest[] = [
+    { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" },
+    { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" },
+    { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" },
+    { name: "train", pool: "all", size: d.splits.train, mode: "ratio" },
+  ];
   const splits = makeConfoundedSplits({
     primary: { name: primary, numClasses: tasks[0].numClasses },
-    spurions: d.spurions.map((s) => ({
-      name: s.name,
-      numClasses: tasks.find((t) => t.name === s.name)?.numClasses ?? 2,
-      ratio: s.ratio,
-      kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
-    })),
-    pools: {
-      all: {
-        y: pool.y,
-        spurions: Object.fromEntries(
-          [...metaTasks.entries()].map(([name, t]) => [name, pool.spurions[t.name]]),
-        ),
-      },
-    },
-    splits: [
-      { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" },
-      { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" },
-      { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" },
-      { name: "train", pool: "all", size: d.splits.train, mode: "ratio" },
-    ],
+    spurions: spurionSpecs,
+    pools,
+    splits: requests,
     seed: config.seed,
+    coupling: d.spurion_coupling,
   });
+  if (progress?.oracle) {
+    const oracle = oracleSplit(
+      spurionSpecs,
+      pools,
+      requests,
+      primary,
+      tasks[0].numClasses,
+      config.seed,
+      d.splits.train,
+      d.spurion_coupling,
+    );
+    if (typeof oracle === "string") progress.log(`data: no train_oracle split: ${oracle}`);
+    else splits.push(oracle);
+  }
   const out = {} as PreparedData["splits"];
   for (const s of splits) {
-    out[s.name as Exclude<SplitName, "train_oracle">] = await decodeSplit(
-      config,
-      src.dataset,
-      s,
-      tasks,
-      synthetic,
-      progress,
-    );
+    out[s.name as SplitName] = await decodeSplit(config, src.dataset, s, tasks, synthetic, progress);
   }
   return {
     tasks,
@@ -327,6 +347,47 @@ async function prepareFromFiles(config: RunConfig, progress?: DataProgress): Pro
     counts: splits.map((s) => s.counts),
     description: `${d.source} (${d.root}): ${primary} with spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
   };
+}
+
+/**
+ * The oracle's training split of a file source: the same requests again (the builder is deterministic,
+ * so validation and tests come out identical) plus train_oracle, with every spurion at chance given
+ * y, disjoint from validation and the tests (it may reuse train's rows: it replaces train). Returns
+ * why not when the pool cannot hold it.
+ */
+function oracleSplit(
+  spurions: SpurionSpec[],
+  pools: ConfoundedConfig["pools"],
+  requests: SplitRequest[],
+  primary: string,
+  numClasses: number,
+  seed: number,
+  size: number,
+  coupling: number,
+): ConfoundedSplit | string {
+  try {
+    const all = makeConfoundedSplits({
+      primary: { name: primary, numClasses },
+      spurions,
+      pools,
+      splits: [
+        ...requests,
+        {
+          name: "train_oracle",
+          pool: "all",
+          size,
+          mode: "ratio",
+          ratios: Object.fromEntries(spurions.map((s) => [s.name, 1 / s.numClasses])),
+          disjointFrom: ["test_balanced", "test_inverted", "validation"],
+        },
+      ],
+      seed,
+      coupling,
+    });
+    return all[all.length - 1];
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 async function decodeSplit(

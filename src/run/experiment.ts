@@ -83,10 +83,16 @@ export function dataRecord(data: PreparedData): DataRecord {
 }
 
 /** Builds the data of a config with a progress line (data prep can take minutes for file sources). */
-export async function loadData(config: RunConfig, quiet?: boolean, log = defaultLog): Promise<PreparedData> {
+export async function loadData(
+  config: RunConfig,
+  quiet?: boolean,
+  log = defaultLog,
+  oracle = false,
+): Promise<PreparedData> {
   const t0 = performance.now();
   if (!quiet) log(`data: building ${config.data.source} splits ...`);
   const data = await prepareData(config, {
+    oracle,
     log: (m) => {
       if (!quiet) log(m);
     },
@@ -156,7 +162,8 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   };
   writeJson(join(dir, RUN_FILES.run), record);
 
-  const data = await loadData(config, o.quiet, log);
+  const oracle = record.methods.some((m) => m.method === "oracle");
+  const data = await loadData(config, o.quiet, log, oracle);
   writeJson(join(dir, RUN_FILES.splitsJson), dataRecord(data));
   writeFileSync(join(dir, RUN_FILES.splitsMd), data.counts.map(countsToMarkdown).join("\n"));
 
@@ -176,7 +183,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
     const trainSet = name === "oracle" ? data.splits.train_oracle : data.splits.train;
     if (!trainSet)
       throw new Error(
-        `method "oracle" needs an uncorrelated training split; source "${config.data.source}" has none (use fashion-confounded)`,
+        `method "oracle" needs an uncorrelated training split (every spurion at chance given y); the pool of source "${config.data.source}" cannot hold one of ${config.data.splits.train} rows disjoint from validation and the tests (see the data: line above)`,
       );
     if (!o.quiet)
       log(
