@@ -75,10 +75,12 @@ export const SUITE_BENCHMARKS: SuiteBenchmark[] = [
     tiers: { quick: QUICK, full: FULL },
   },
   {
-    name: "tag",
-    summary: "T-shirt vs Shirt; one small text-like tag at 0.98",
+    // N = 1. (A "tag" alone does not work here: the small CNN's floor pooling never sees the last
+    // two rows and columns, so the bottom-right tag is 2x2 visible pixels and ERM ignores it.)
+    name: "patch",
+    summary: "T-shirt vs Shirt; one hospital patch at 0.98",
     classes: [0, 6],
-    spurions: [spurion("tag", "tag", 0.98)],
+    spurions: [spurion("patch", "patch", 0.98)],
     source: "fashion",
     tiers: { quick: QUICK, full: FULL },
   },

@@ -50,7 +50,7 @@ function pngOf(pixels: Float32Array, h: number, w: number): Buffer {
 
 /** Writes (or finds) the cohort of `spec`. */
 export function writeCohort(spec: CohortSpec): Cohort {
-  const key = hashString(JSON.stringify([spec.classes, spec.columns, spec.perClass])) >>> 0;
+  const key = hashString(JSON.stringify([LABEL_COLUMN, spec.classes, spec.columns, spec.perClass])) >>> 0;
   const root = spec.dir ?? join(tmpdir(), `mimmx-suite-cohort-${key.toString(16)}`);
   const csv = join(root, "manifest.csv");
   const classNames = spec.classes.map((c) => FASHION_CLASSES[c]) as [string, string];

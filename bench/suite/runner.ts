@@ -3,8 +3,10 @@
 // checkpoint rule for every method. A finished run appends one line to <out>/rows.jsonl at once,
 // so an interrupted suite, started again with the same --out, skips the finished rows and resumes
 // the interrupted one from its last checkpoint. The tables are rendered from rows.jsonl at the end.
+import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type DeepPartial,
   METHODS,
@@ -35,6 +37,13 @@ export interface SuiteOptions {
   threads?: number;
   /** stop each run after this many steps (tests) */
   maxSteps?: number;
+  /**
+   * Runs at once, each a child process with its share of the rows (at 1 thread a run, one per core
+   * is the fastest use of the machine: the small CNN gains nothing from a second intra-op thread).
+   */
+  jobs?: number;
+  /** This process runs rows k with k mod count = index only (set for the children of `jobs`). */
+  shard?: { index: number; count: number };
   log?: (message: string) => void;
 }
 
@@ -165,6 +174,57 @@ export function readRows(path: string): SuiteRow[] {
   return rows;
 }
 
+/** The `mimmx` command of this build (dist/bench/suite/runner.js -> bin/mimmx.js). */
+const MIMMX_BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bin", "mimmx.js");
+
+/** Runs the suite's rows in `jobs` child processes (shards of the same rows.jsonl); throws if one fails. */
+async function runShards(
+  o: SuiteOptions,
+  dir: string,
+  seeds: number[],
+  benches: SuiteBenchmark[],
+  methods: string[],
+  jobs: number,
+): Promise<void> {
+  const args = [
+    MIMMX_BIN,
+    "bench",
+    "suite",
+    "--tier",
+    o.tier,
+    "--seeds",
+    String(seeds.length),
+    "--seed-offset",
+    String(o.seedOffset),
+    "--methods",
+    methods.join(","),
+    "--benchmarks",
+    benches.map((b) => b.name).join(","),
+    "--out",
+    dir,
+    "--threads",
+    String(o.threads ?? 0),
+  ];
+  const codes = await Promise.all(
+    Array.from(
+      { length: jobs },
+      (_, i) =>
+        new Promise<number>((resolve, reject) => {
+          const child = spawn(process.execPath, [...args, "--shard", `${i}/${jobs}`], {
+            stdio: ["ignore", "ignore", "inherit"],
+          });
+          child.on("error", reject);
+          child.on("exit", (code) => resolve(code ?? 1));
+        }),
+    ),
+  );
+  const failed = codes.map((c, i) => (c === 0 ? -1 : i)).filter((i) => i >= 0);
+  if (failed.length > 0)
+    throw new Error(
+      `bench suite: shard(s) ${failed.join(", ")} of ${jobs} failed (see their messages above); run again to resume`,
+    );
+}
+
 /** The files benchmark's PNGs + CSV (written once, then found). */
 function cohortOf(b: SuiteBenchmark): ReturnType<typeof writeCohort> {
   if (!b.cohort) throw new Error(`bench suite: benchmark ${b.name} reads files but defines no cohort`);
@@ -187,14 +247,22 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const done = new Map(readRows(rowsPath).map((r) => [rowKey(r), r]));
 
   const total = seeds.length * benches.length * methods.length;
+  const jobs = o.shard ? 1 : Math.max(1, Math.floor(o.jobs ?? 1));
+  if (jobs > 1) {
+    // The cohort folder is written here once, not by several children at the same time.
+    for (const b of benches) if (b.source === "files") cohortOf(b);
+    await runShards(o, dir, seeds, benches, methods, jobs);
+    for (const r of readRows(rowsPath)) done.set(rowKey(r), r);
+  }
   let k = 0;
   for (const seed of seeds)
     for (const b of benches) {
-      const cohort = b.source === "files" ? cohortOf(b) : undefined;
+      const cohort = b.source === "files" && jobs === 1 ? cohortOf(b) : undefined;
       for (const method of methods) {
         k++;
         const key = { bench: b.name, method, seed, tier: o.tier };
-        if (done.has(rowKey(key))) continue;
+        if (jobs > 1 || done.has(rowKey(key))) continue;
+        if (o.shard && (k - 1) % o.shard.count !== o.shard.index) continue;
         const config = suiteConfig(b, o.tier, seed, method, {
           threads: o.threads,
           cohort: cohort && {

@@ -172,6 +172,8 @@ const BENCHES: Record<string, Bench> = {
         benchmarks: list(o.benchmarks),
         out: o.out as string | undefined,
         threads: o.threads as number,
+        jobs: o.jobs as number,
+        shard: o.shard === undefined ? undefined : parseShard(String(o.shard)),
       })) as unknown as Record<string, unknown>;
     },
     print: (r) => {
@@ -181,6 +183,15 @@ const BENCHES: Record<string, Bench> = {
     },
   },
 };
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : Number.NaN;
+  const count = m ? Number(m[2]) : Number.NaN;
+  if (!(count >= 1 && index < count))
+    throw new UsageError(`bench suite: --shard must be i/n with 0 <= i < n, got "${text}"`);
+  return { index, count };
+}
 
 /** Lets other modules add benches (mi-gaussian, mimmx-step, data) without this file knowing them. */
 export function registerBench(name: string, bench: Bench): void {
