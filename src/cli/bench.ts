@@ -149,6 +149,12 @@ const BENCHES: Record<string, Bench> = {
         default: 0,
         help: "intra-op threads per run (0: MIMMX_THREADS or all cores)",
       },
+      jobs: {
+        type: "number",
+        default: 1,
+        help: "runs at once, in child processes (give --threads 1: one run per core)",
+      },
+      shard: { type: "string", help: "i/n: run only rows k with k mod n = i (set by --jobs)" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
     run: async (o) => {

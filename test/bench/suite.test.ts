@@ -274,3 +274,37 @@ test("files cohort: PNGs hold the Fashion-MNIST image with the artefact of its m
       `${s} is the same with or without the oracle`,
     );
 });
+
+test("config: kinds frame and gradient are drawn by fashion-confounded runs; spurion_coupling is checked", async () => {
+  const config = resolveDefaults({
+    name: "t",
+    data: {
+      source: "fashion-confounded",
+      classes: [3, 4],
+      spurions: [
+        { name: "frame", kind: "frame", ratio: 0.9 },
+        { name: "ramp", kind: "gradient", ratio: 0.9 },
+      ],
+      spurion_coupling: 0.5,
+      splits: { train: 200, validation: 100, test_inverted: 100, test_balanced: 100 },
+    },
+    method: { name: "erm" },
+  });
+  const data = await prepareData(config);
+  const ds = data.splits.train;
+  const px = 28 * 28;
+  for (let i = 0; i < ds.length; i++) {
+    const img = ds.images.subarray(i * px, (i + 1) * px);
+    const framed = img[0] === 1 && img[27] === 1 && img[27 * 28] === 1 && img[px - 1] === 1;
+    assert.equal(framed, ds.labels.frame[i] === 1, `row ${i}: frame ${ds.labels.frame[i]}`);
+  }
+  // Coupled: the two spurions agree with y together more often than independent ones would (0.82).
+  let same = 0;
+  for (let i = 0; i < ds.length; i++)
+    same += (ds.labels.frame[i] === ds.labels.y[i]) === (ds.labels.ramp[i] === ds.labels.y[i]) ? 1 : 0;
+  assert.ok(same / ds.length > 0.88, `P(agreements equal) = ${same / ds.length}`);
+  assert.throws(
+    () => resolveDefaults({ ...config, data: { ...config.data, spurion_coupling: 1.5 } }),
+    /data\.spurion_coupling/,
+  );
+});
