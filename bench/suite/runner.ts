@@ -16,6 +16,7 @@ import {
 } from "../../src/cli/config.js";
 import { runExperiment } from "../../src/run/experiment.js";
 import { METHOD_FILES, methodDir } from "../../src/run/layout.js";
+import { hashString } from "../../src/util/random.js";
 import { type SuiteBenchmark, selectBenchmarks, type Tier } from "./benchmarks.js";
 import { writeCohort } from "./cohort.js";
 import { type SuiteRow, suiteHtml, suiteMarkdown, summarize } from "./tables.js";
@@ -126,7 +127,7 @@ interface EvalFile {
 /** The suite's numbers of one finished run folder (eval.json and train.json of its one method). */
 export function rowFromRun(
   dir: string,
-  key: { bench: string; method: string; seed: number; tier: string },
+  key: { bench: string; method: string; seed: number; tier: string; config: string },
   seconds: number,
 ): SuiteRow {
   const mdir = methodDir(dir, key.method);
@@ -231,8 +232,26 @@ function cohortOf(b: SuiteBenchmark): ReturnType<typeof writeCohort> {
   return writeCohort({ classes: b.classes, ...b.cohort });
 }
 
-const rowKey = (r: { bench: string; method: string; seed: number; tier: string }) =>
-  `${r.tier}|${r.bench}|${r.seed}|${r.method}`;
+const rowKey = (r: { bench: string; method: string; seed: number; tier: string; config: string }) =>
+  `${r.tier}|${r.bench}|${r.seed}|${r.method}|${r.config}`;
+
+/**
+ * A hash of everything a row's result depends on: the resolved configuration (the benchmark's
+ * definition and the method's defaults) but not the thread count or where the cohort's files are.
+ * A row of rows.jsonl (and a run folder's checkpoints) is reused only under the same hash, so a
+ * changed definition or default reruns its rows instead of reporting stale ones.
+ */
+export function configHash(b: SuiteBenchmark, tier: Tier, seed: number, method: MethodName): string {
+  const c = suiteConfig(b, tier, seed, method, {
+    cohort: { root: "cohort", csv: "cohort/manifest.csv", labelColumn: "y", positive: "1" },
+  });
+  const stable = {
+    ...c,
+    data: { ...c.data, root: undefined, csv: undefined },
+    train: { ...c.train, threads: 0 },
+  };
+  return (hashString(JSON.stringify(stable)) >>> 0).toString(16).padStart(8, "0");
+}
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
@@ -260,7 +279,13 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const cohort = b.source === "files" && jobs === 1 ? cohortOf(b) : undefined;
       for (const method of methods) {
         k++;
-        const key = { bench: b.name, method, seed, tier: o.tier };
+        const key = {
+          bench: b.name,
+          method,
+          seed,
+          tier: o.tier,
+          config: configHash(b, o.tier, seed, method),
+        };
         if (jobs > 1 || done.has(rowKey(key))) continue;
         if (o.shard && (k - 1) % o.shard.count !== o.shard.index) continue;
         const config = suiteConfig(b, o.tier, seed, method, {
@@ -272,7 +297,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
             positive: cohort.classNames[1],
           },
         });
-        const runDir = join(dir, "runs", b.name, `seed${seed}`, method);
+        const runDir = join(dir, "runs", b.name, `seed${seed}`, `${method}-${key.config}`);
         const t0 = performance.now();
         const res = await runExperiment(config, {
           outDir: runDir,
@@ -296,7 +321,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   // The tables and the JSON cover exactly the rows asked for (rows.jsonl may hold others).
   const wanted = new Set(
     seeds.flatMap((seed) =>
-      benches.flatMap((b) => methods.map((m) => rowKey({ bench: b.name, method: m, seed, tier: o.tier }))),
+      benches.flatMap((b) =>
+        methods.map((m) =>
+          rowKey({ bench: b.name, method: m, seed, tier: o.tier, config: configHash(b, o.tier, seed, m) }),
+        ),
+      ),
     ),
   );
   const rows = [...done.values()].filter((r) => wanted.has(rowKey(r)));

@@ -7,6 +7,8 @@ export interface SuiteRow {
   method: string;
   seed: number;
   tier: string;
+  /** hash of the run's resolved configuration (runner.configHash): rows are reused only under it */
+  config: string;
   /** primary accuracy on the validation split (confounded like training) */
   validation: number;
   inverted: number;

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { SUITE_BENCHMARKS, selectBenchmarks, TIERS } from "../../bench/suite/benchmarks.js";
 import { writeCohort } from "../../bench/suite/cohort.js";
-import { readRows, runSuite, SUITE_SELECT_BY, suiteConfig, suiteMethods } from "../../bench/suite/runner.js";
+import {
+  configHash,
+  readRows,
+  runSuite,
+  SUITE_SELECT_BY,
+  suiteConfig,
+  suiteMethods,
+} from "../../bench/suite/runner.js";
 import {
   grid,
   type SuiteRow,
@@ -36,6 +43,7 @@ function row(
     method,
     seed,
     tier: "quick",
+    config: "0",
     validation: 0.9,
     inverted,
     balanced: inverted + 0.1,
@@ -161,9 +169,19 @@ test("summary, grid and gaps: means and sample sd over seeds, per method and per
 
 test("resume: finished rows in rows.jsonl are not run again; a cut-off line is ignored", async () => {
   const dir = tempDir("mimmx-suite-");
-  const done = row("demo", "erm", 0, 0.47, { tier: "full" });
-  writeFileSync(join(dir, "rows.jsonl"), `${JSON.stringify(done)}\n{"bench":"demo","meth`);
-  assert.equal(readRows(join(dir, "rows.jsonl")).length, 1);
+  const demo = SUITE_BENCHMARKS[0];
+  const done = row("demo", "erm", 0, 0.47, { tier: "full", config: configHash(demo, "full", 0, "erm") });
+  // Same row under another configuration (a changed definition or default): not reused.
+  const stale = row("demo", "erm", 0, 0.99, { tier: "full", config: "deadbeef" });
+  assert.notEqual(done.config, stale.config);
+  assert.equal(configHash(demo, "full", 0, "erm"), configHash(demo, "full", 0, "erm"));
+  assert.notEqual(configHash(demo, "full", 0, "erm"), configHash(demo, "full", 1, "erm"));
+  assert.notEqual(configHash(demo, "full", 0, "erm"), configHash(demo, "quick", 0, "erm"));
+  writeFileSync(
+    join(dir, "rows.jsonl"),
+    `${JSON.stringify(stale)}\n${JSON.stringify(done)}\n{"bench":"demo","meth`,
+  );
+  assert.equal(readRows(join(dir, "rows.jsonl")).length, 2);
   const logs: string[] = [];
   const res = await runSuite({
     tier: "full",
