@@ -273,6 +273,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     await runShards(o, dir, seeds, benches, methods, jobs);
     for (const r of readRows(rowsPath)) done.set(rowKey(r), r);
   }
+  // Row k of the plan (seed, benchmark, method order); with jobs > 1 the children ran the rows and
+  // this loop only finds them done.
   let k = 0;
   for (const seed of seeds)
     for (const b of benches) {
