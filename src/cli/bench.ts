@@ -1,5 +1,6 @@
 // `mimmx bench <name> [--json]`: speed and memory benchmarks. Each prints one JSON line on stdout with
 // --json (human-readable otherwise). Targets live here, never in timed tests.
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { type OptionSpec, parseArgs, UsageError, usage } from "./args.js";
 
@@ -7,6 +8,8 @@ type Bench = {
   summary: string;
   spec: Record<string, OptionSpec>;
   run: (o: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  /** Human-readable output without --json (default: one "key value" line per field). */
+  print?: (result: Record<string, unknown>) => void;
 };
 
 const threads = Number(process.env.MIMMX_THREADS ?? availableParallelism());
@@ -125,7 +128,76 @@ const BENCHES: Record<string, Bench> = {
       })) as Record<string, unknown>;
     },
   },
+  suite: {
+    summary:
+      "every method on every built-in shortcut benchmark for each seed: inverted / balanced / worst-group accuracy, probes, time; Markdown + HTML tables",
+    spec: {
+      tier: { type: "string", default: "quick", help: "quick (CI-sized) or full (ERM converges)" },
+      seeds: { type: "number", help: "seeds per benchmark (default: 1 quick, 3 full)" },
+      "seed-offset": { type: "number", default: 0, help: "first seed (seeds are K .. K+N-1)" },
+      methods: {
+        type: "string",
+        help: "comma-separated methods (default: every method, the oracle included)",
+      },
+      benchmarks: { type: "string", help: "comma-separated benchmarks (default: all)" },
+      out: {
+        type: "string",
+        help: "results folder (default runs/suite-<tier>); rows.jsonl there is resumed",
+      },
+      threads: {
+        type: "number",
+        default: 0,
+        help: "intra-op threads per run (0: MIMMX_THREADS or all cores)",
+      },
+      jobs: {
+        type: "number",
+        default: 1,
+        help: "runs at once, in child processes (give --threads 1: one run per core)",
+      },
+      shard: { type: "string", help: "i/n: run only rows k with k mod n = i (set by --jobs)" },
+      json: { type: "boolean", default: false, help: "print one JSON line" },
+    },
+    run: async (o) => {
+      const { runSuite } = await import("../../bench/suite/runner.js");
+      const { TIERS } = await import("../../bench/suite/benchmarks.js");
+      const tier = String(o.tier);
+      if (!(TIERS as readonly string[]).includes(tier))
+        throw new UsageError(`bench suite: --tier must be one of ${TIERS.join(", ")}, got "${tier}"`);
+      const list = (v: unknown) =>
+        v === undefined
+          ? undefined
+          : String(v)
+              .split(",")
+              .map((x) => x.trim())
+              .filter(Boolean);
+      return (await runSuite({
+        tier: tier as "quick" | "full",
+        seeds: (o.seeds as number | undefined) ?? (tier === "full" ? 3 : 1),
+        seedOffset: o["seed-offset"] as number,
+        methods: list(o.methods),
+        benchmarks: list(o.benchmarks),
+        out: o.out as string | undefined,
+        threads: o.threads as number,
+        jobs: o.jobs as number,
+        shard: o.shard === undefined ? undefined : parseShard(String(o.shard)),
+      })) as unknown as Record<string, unknown>;
+    },
+    print: (r) => {
+      const res = r.results as { markdown: string; html: string; rows: string };
+      console.log(readFileSync(res.markdown, "utf8"));
+      console.log(`tables: ${res.markdown}, ${res.html}; rows: ${res.rows}`);
+    },
+  },
 };
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : Number.NaN;
+  const count = m ? Number(m[2]) : Number.NaN;
+  if (!(count >= 1 && index < count))
+    throw new UsageError(`bench suite: --shard must be i/n with 0 <= i < n, got "${text}"`);
+  return { index, count };
+}
 
 /** Lets other modules add benches (mi-gaussian, mimmx-step, data) without this file knowing them. */
 export function registerBench(name: string, bench: Bench): void {
@@ -149,6 +221,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const { options } = parseArgs(rest, bench.spec, `bench ${name}`);
   const result = await bench.run(options);
   if (options.json) console.log(JSON.stringify(result));
+  else if (bench.print) bench.print(result);
   else
     for (const [k, v] of Object.entries(result))
       console.log(`${k.padEnd(28)} ${Array.isArray(v) ? v.join(" ") : v}`);

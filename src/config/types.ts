@@ -17,6 +17,8 @@ export const SPURION_KINDS = [
   "noise",
   "rotation",
   "thickness",
+  "frame",
+  "gradient",
 ] as const;
 export type SpurionKind = (typeof SPURION_KINDS)[number];
 
@@ -155,6 +157,13 @@ export interface DataConfig {
   /** fashion-confounded: the two Fashion-MNIST classes that become y = 0 and y = 1. */
   classes: number[];
   spurions: SpurionConfig[];
+  /**
+   * Correlation of the spurions with each other beyond what y induces: in this fraction of each
+   * split's rows (per y) all spurions agree or disagree with y together (one shared draw); the rest
+   * are independent given y. Every split keeps it, so the inverted test flips each spurion's
+   * agreement with y and keeps their agreement with each other. 0 = independent given y.
+   */
+  spurion_coupling: number;
   /** [H, W] for 2-D, [D, H, W] for 3-D; a single number means a square/cube. */
   image_size: number[];
   splits: SplitSizes;

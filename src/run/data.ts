@@ -10,6 +10,7 @@ import {
   brainMri,
   type ChexpertOptions,
   type ChexpertSpurion,
+  type ConfoundedConfig,
   type ConfoundedSplit,
   chexpert,
   chexpertTransforms,
@@ -24,6 +25,8 @@ import {
   poolOf,
   type SourceResult,
   type SplitCounts,
+  type SplitRequest,
+  type SpurionSpec,
   type SyntheticSpurion,
   subsetFileDataset,
   Table,
@@ -33,7 +36,7 @@ import {
 import type { ReadOptions } from "../data/io/read.js";
 import { resolveCacheDir } from "../data/prepared-cache.js";
 import type { ItemOrigin } from "../data/sources/manifest.js";
-import { pairingOf, type SpurionSpec } from "../data/splits/confounded.js";
+import { pairingOf } from "../data/splits/confounded.js";
 import { computeCounts } from "../data/splits/counts.js";
 import { hashSeed } from "../util/random.js";
 import { checkSkipped, type SkippedFile } from "./skipped.js";
@@ -59,6 +62,12 @@ export interface PrepareOptions {
 
 export interface DataProgress {
   log(message: string): void;
+  /**
+   * File sources: also build the uncorrelated oracle training split (train_oracle: every spurion at
+   * chance given y, disjoint from validation and the tests). Off by default: it decodes another
+   * training-sized split, which only the oracle uses.
+   */
+  oracle?: boolean;
   /** called per split while decoding file-backed splits */
   step?(split: string, done: number, total: number): void;
 }
@@ -87,6 +96,8 @@ export function syntheticSpurion(s: SpurionConfig): SyntheticSpurion {
     case "noise":
     case "rotation":
     case "thickness":
+    case "frame":
+    case "gradient":
       return { type: s.kind };
     case "metadata":
       throw new Error(`spurion "${s.name}" is metadata, not written into the image`);
@@ -115,6 +126,7 @@ function prepareFashion(config: RunConfig): PreparedData {
     testInvertedSize: d.splits.test_inverted,
     testBalancedSize: d.splits.test_balanced,
     seed: config.seed,
+    coupling: d.spurion_coupling,
   });
   // The benchmark names its spurions z0, z1, ...; the run uses the config's names throughout.
   const rename = new Map(d.spurions.map((s, i) => [`z${i}`, s.name]));
@@ -395,6 +407,7 @@ async function prepareFromFiles(
       { name: "train", pool: "all", size: d.splits.train, mode: "ratio" as const },
     ],
     seed: config.seed,
+    coupling: d.spurion_coupling,
   };
   const splits = makeConfoundedSplits(splitConfig);
   if (options.oracle) splits.push(oracleSplit(splitConfig, d));

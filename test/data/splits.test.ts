@@ -165,3 +165,78 @@ test("pool problems are reported clearly", () => {
     /unknown pool 'q'/,
   );
 });
+
+/** Rows per y whose spurions all agree with y, all disagree, and the share with a_0 = a_1. */
+function agreement(split: { labels: Record<string, Int32Array> }, names: string[]) {
+  const y = split.labels.y;
+  let same01 = 0;
+  const perZ = names.map(() => 0);
+  let all = 0;
+  let none = 0;
+  for (let r = 0; r < y.length; r++) {
+    const a = names.map((n) => split.labels[n][r] === y[r]);
+    a.forEach((v, i) => {
+      if (v) perZ[i]++;
+    });
+    if (a[0] === a[1]) same01++;
+    if (a.every(Boolean)) all++;
+    if (a.every((v) => !v)) none++;
+  }
+  return { perZ: perZ.map((k) => k / y.length), same01: same01 / y.length, all, none };
+}
+
+test("coupled spurions: the inverted test flips every agreement with y and keeps their agreement with each other", () => {
+  const names = ["z0", "z1", "z2"];
+  const cfg = (coupling: number): ConfoundedConfig => ({
+    primary: { name: "y", numClasses: 2 },
+    spurions: names.map((name) => ({ name, numClasses: 2, ratio: 0.9, kind: "synthetic" as const })),
+    pools: { train: { y: Int32Array.from({ length: 4000 }, (_, i) => i % 2) } },
+    splits: [
+      { name: "train", pool: "train", size: 2000, mode: "ratio" },
+      { name: "test_inverted", pool: "train", size: 1000, mode: "inverted" },
+      { name: "test_balanced", pool: "train", size: 1000, mode: "balanced" },
+    ],
+    seed: 3,
+    coupling,
+  });
+  const [train, inv, bal] = makeConfoundedSplits(cfg(0.8));
+  const [itrain, iinv] = makeConfoundedSplits(cfg(0));
+  const t = agreement(train, names);
+  const i = agreement(inv, names);
+  const b = agreement(bal, names);
+  // Marginals are exact in every mode: 0.9 in train, 0.1 inverted, 0.5 balanced.
+  for (const s of train.counts.spurions) assert.equal(s.pairedFraction, 0.9);
+  for (const s of inv.counts.spurions) assert.equal(s.pairedFraction, 0.1);
+  for (const s of bal.counts.spurions)
+    assert.deepEqual(s.table, [
+      [250, 250],
+      [250, 250],
+    ]);
+  // Per y = 1000 train rows: 800 coupled (720 agree on all three, 80 on none) + 200 independent
+  // (180 agreeing per spurion, spread as a product: ~146 on all, ~0 .. 1 on none).
+  assert.ok(t.all >= 2 * (720 + 140) && t.all <= 2 * (720 + 150), `train rows agreeing on all: ${t.all}`);
+  // Inverted (half the size): the same with agreement and disagreement swapped.
+  assert.ok(Math.abs(i.none - t.all / 2) <= 4, `inverted none ${i.none} vs train all ${t.all} / 2`);
+  assert.ok(Math.abs(i.all - t.none / 2) <= 4, `inverted all ${i.all} vs train none ${t.none} / 2`);
+  // P(a_0 = a_1): 0.8 + 0.2 * (0.81 + 0.01) = 0.964, kept by the inversion; independent: 0.82.
+  assert.ok(Math.abs(t.same01 - 0.964) < 0.01, `train P(a0 = a1) = ${t.same01}`);
+  assert.ok(Math.abs(i.same01 - t.same01) < 0.01, `inverted ${i.same01} vs train ${t.same01}`);
+  // Balanced keeps the coupling too: z_i uniform given y, but z_0 = z_1 in 0.8 + 0.2 * 0.5 of rows.
+  assert.ok(Math.abs(b.same01 - 0.9) < 0.01, `balanced P(a0 = a1) = ${b.same01}`);
+  const ti = agreement(itrain, names);
+  assert.ok(Math.abs(ti.same01 - 0.82) < 0.01 && Math.abs(agreement(iinv, names).same01 - 0.82) < 0.01);
+  // Joint counts: the inverted joint table is the train table (halved) with every z flipped.
+  const key = (y: number, z: number[]) => `${y}|${z.join(",")}`;
+  const trainJoint = new Map(train.counts.joint.map((j) => [key(j.y, j.z), j.count]));
+  for (const j of inv.counts.joint) {
+    const mirrored =
+      trainJoint.get(
+        key(
+          j.y,
+          j.z.map((v) => 1 - v),
+        ),
+      ) ?? 0;
+    assert.ok(Math.abs(j.count - mirrored / 2) <= 2, `${key(j.y, j.z)}: ${j.count} vs ${mirrored / 2}`);
+  }
+  assert.throws(() => makeConfoundedSplits({ ...cfg(1.5) }), /coupling must be in \[0,1\], got 1.5/);
+});

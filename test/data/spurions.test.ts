@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { applySpurions } from "../../src/data/spurions/compose.js";
 import {
+  collimationFrame,
   contrastShift,
   gaussianNoise,
   hyperintensityBlobs,
+  intensityGradient,
   intensityShift,
   markerPatch,
   morphology,
   obstructionBlock,
   rotation,
+  spurionLevels,
   strokeThickness,
 } from "../../src/data/spurions/synthetic.js";
 import type { ImageArray } from "../../src/data/types.js";
@@ -81,4 +85,55 @@ test("stroke thickness: dilation widens, erosion thins the bar", () => {
     thin.data.every((v) => v <= 0.1 + 1e-6),
     "a 2-pixel bar disappears under radius-1 erosion",
   );
+});
+
+test("collimation frame: value 1 sets a band of `width` pixels on every border, the interior is kept", () => {
+  const img = bar();
+  const before = Float32Array.from(img.data);
+  assert.deepEqual(collimationFrame(img, 0).data, before);
+  const f = collimationFrame(img, 1, { width: 2, intensity: 0.9 });
+  let band = 0;
+  for (let y = 0; y < 16; y++)
+    for (let x = 0; x < 16; x++) {
+      const inBand = y < 2 || y >= 14 || x < 2 || x >= 14;
+      const v = f.data[y * 16 + x];
+      if (inBand) {
+        band++;
+        assert.ok(Math.abs(v - 0.9) < 1e-7, `(${y}, ${x}) = ${v}`);
+      } else assert.equal(v, before[y * 16 + x]);
+    }
+  // 16^2 - 12^2 pixels in the band.
+  assert.equal(band, 112);
+  assert.deepEqual(img.data, before);
+  assert.throws(() => collimationFrame(img, 2), /collimationFrame: spurion value 2 has no level/);
+  assert.equal(spurionLevels({ type: "frame" }), 2);
+});
+
+test("intensity gradient: adds amplitude * x / (W - 1) (or y / (H - 1)), clipped to [0, 1]", () => {
+  const img = bar();
+  assert.deepEqual(intensityGradient(img, 0).data, img.data);
+  const g = intensityGradient(img, 1, { amplitudes: [0, 0.3] });
+  for (let y = 0; y < 16; y++)
+    for (let x = 0; x < 16; x++) {
+      const want = Math.min(1, img.data[y * 16 + x] + (0.3 * x) / 15);
+      assert.ok(Math.abs(g.data[y * 16 + x] - want) < 1e-6, `(${y}, ${x})`);
+    }
+  // The left column is unchanged, the right one raised by the full amplitude.
+  assert.equal(g.data[5 * 16], img.data[5 * 16]);
+  assert.ok(Math.abs(g.data[5 * 16 + 15] - 0.4) < 1e-6);
+  const v = intensityGradient(img, 2, { amplitudes: [0, 0.3, 0.95], direction: "vertical" });
+  assert.ok(Math.abs(v.data[15 * 16] - 1) < 1e-7, "clipped at 1");
+  assert.equal(v.data[3], img.data[3]);
+  assert.throws(
+    () => intensityGradient(img, 3),
+    /intensityGradient: spurion value 3 has no level \(levels: 2\)/,
+  );
+  assert.equal(spurionLevels({ type: "gradient", amplitudes: [0, 0.2, 0.4] }), 3);
+});
+
+test("compose: the gradient is applied before the frame, so the frame keeps its exact intensity", () => {
+  const img = bar();
+  const out = applySpurions(img, [{ type: "frame", intensity: 0.5 }, { type: "gradient" }], [1, 1], 0);
+  assert.ok(Math.abs(out.data[15] - 0.5) < 1e-7, "top-right frame pixel is not raised by the ramp");
+  assert.ok(Math.abs(out.data[8 * 16 + 12] - (0.1 + (0.4 * 12) / 15)) < 1e-6);
 });

@@ -280,6 +280,13 @@ export const dataSchema = obj<DataConfig>(
         { name: "contrast", kind: "contrast", ratio: 0.95 },
       ],
     }),
+    spurion_coupling: num({
+      min: 0,
+      max: 1,
+      default: 0,
+      description:
+        "Correlation of the spurions with each other beyond what y induces: the fraction of each split's rows (per y) in which all spurions agree or disagree with y together; every split keeps it, so the inverted test flips each spurion's agreement with y and keeps their agreement with each other. 0 = independent given y.",
+    }),
     image_size: { ...dims, defaultValue: () => [28, 28] },
     splits: obj<SplitSizes>(
       {
@@ -449,7 +456,7 @@ export const dataSchema = obj<DataConfig>(
           if (s.kind === "metadata")
             ctx.error(
               [...path, "spurions", i, "kind"],
-              "fashion-confounded has no metadata; use a synthetic kind (tag, patch, blob, block, intensity, contrast, noise, rotation, thickness)",
+              `fashion-confounded has no metadata; use a synthetic kind (${SPURION_KINDS.filter((k) => k !== "metadata").join(", ")})`,
             );
         });
       }

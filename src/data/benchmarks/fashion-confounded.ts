@@ -47,6 +47,11 @@ export interface FashionConfoundedOptions {
   dir?: string;
   /** Oversample rows when a request exceeds the available images (default false: refuse). */
   oversample?: boolean;
+  /**
+   * Share of rows whose spurions agree with y together (one shared draw; makeConfoundedSplits'
+   * `coupling`), in every split. Default 0: the spurions are independent given y.
+   */
+  coupling?: number;
 }
 
 export const FASHION_CONFOUNDED_DEFAULTS = {
@@ -62,6 +67,7 @@ export const FASHION_CONFOUNDED_DEFAULTS = {
   testInvertedSize: 2000,
   testBalancedSize: 2000,
   seed: 0,
+  coupling: 0,
 };
 
 export type FashionSplitName = "train" | "val" | "train_oracle" | "test_inverted" | "test_balanced";
@@ -133,6 +139,7 @@ export function fashionConfounded(opts: FashionConfoundedOptions = {}): Confound
     splits: requests,
     seed,
     oversample: opts.oversample ?? false,
+    coupling: opts.coupling ?? d.coupling,
   });
 
   const px = train.height * train.width;
@@ -176,7 +183,7 @@ export function fashionConfounded(opts: FashionConfoundedOptions = {}): Confound
       name: `z${i}`,
       role: "spurion" as const,
       numClasses: specs[i].numClasses,
-      description: `synthetic ${s.type} spurion, ratio ${ratios[i]}`,
+      description: `synthetic ${s.type} spurion, ratio ${ratios[i]}${(opts.coupling ?? 0) > 0 ? `, coupling ${opts.coupling}` : ""}`,
     })),
   ];
   for (const ds of Object.values(datasets)) ds.tasks = tasks;
@@ -196,6 +203,7 @@ export function fashionConfounded(opts: FashionConfoundedOptions = {}): Confound
       testBalancedSize: sizes.test_balanced,
       seed,
       oversample: opts.oversample ?? false,
+      coupling: opts.coupling ?? d.coupling,
       dir: opts.dir ?? null,
     },
   };

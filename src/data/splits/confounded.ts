@@ -10,6 +10,11 @@
 // - y is balanced over its classes unless `yWeights` says otherwise.
 // - Spurions are conditionally independent given y: their joint is built so every y x z_i marginal
 //   is met exactly (counted in rows) and the joint is within rounding of the product.
+// - Unless `coupling` c > 0: then, within each y, a share c of the rows is "coupled": in them the
+//   spurions agree with y (z_i = pair_i(y)) or not from ONE shared draw (nested: a row that agrees
+//   on the spurion with the lowest ratio agrees on all), the rest stay independent. Marginals are
+//   still met exactly. Every mode keeps c, so the inverted test flips each spurion's agreement with
+//   y while the spurions keep agreeing with each other (P(a_i = a_j) is the same as in training).
 //
 // Spurions are either "natural" (a value every pool row already has: sex, site, ...; rows are
 // selected to meet the ratio) or "synthetic" (assigned here and later written into the image; any
@@ -52,6 +57,8 @@ export interface SplitRequest {
   disjointFrom?: string[];
   /** Allow drawing a row more than once when a group is too small. Default: the config's `oversample`. */
   oversample?: boolean;
+  /** Overrides the config's `coupling` for this split. */
+  coupling?: number;
 }
 
 export interface ConfoundedConfig {
@@ -64,6 +71,8 @@ export interface ConfoundedConfig {
   oversample?: boolean;
   /** Relative share of each y class; default equal. */
   yWeights?: number[];
+  /** Share of rows (per y) whose spurions agree with y from one shared draw; default 0 (independent). */
+  coupling?: number;
 }
 
 export interface ConfoundedSplit {
@@ -119,8 +128,15 @@ function planSlots(
       throw new Error(`split '${req.name}': ratio for spurion '${s.name}' must be in [0,1], got ${r}`);
     ratios[s.name] = req.mode === "balanced" ? 1 / s.numClasses : req.mode === "inverted" ? 1 - r : r;
   }
+  const coupling = req.coupling ?? cfg.coupling ?? 0;
+  if (!(coupling >= 0 && coupling <= 1))
+    throw new Error(`split '${req.name}': coupling must be in [0,1], got ${coupling}`);
   const slots: Slot[] = [];
   for (let y = 0; y < ky; y++) {
+    if (coupling > 0 && cfg.spurions.length > 1) {
+      slots.push(...coupledGroup(cfg, req, y, ny[y], coupling));
+      continue;
+    }
     const group: Slot[] = Array.from({ length: ny[y] }, () => ({ y, z: [] }));
     cfg.spurions.forEach((s, i) => {
       const r = req.ratios?.[s.name] ?? s.ratio;
@@ -139,6 +155,60 @@ function planSlots(
     slots.push(...group);
   }
   return { slots, ratios };
+}
+
+/** Sorts slots by their values of the spurions before `i` (so a following interleave spreads evenly). */
+function sortByEarlier<T extends { z: number[] }>(
+  list: T[],
+  i: number,
+  key: (s: T, j: number) => number,
+): void {
+  list.sort((a, b) => {
+    for (let j = 0; j < i; j++) if (key(a, j) !== key(b, j)) return key(a, j) - key(b, j);
+    return 0;
+  });
+}
+
+/**
+ * The slots of class y when the spurions are coupled (see the header): exact y x z_i marginals; in
+ * the first round(c * n) slots the agreement indicators a_i = [z_i = pair_i(y)] are nested (one
+ * shared draw), in the others they are interleaved as if independent. Values of disagreeing slots
+ * are spread over the other levels of z_i.
+ */
+function coupledGroup(cfg: ConfoundedConfig, req: SplitRequest, y: number, n: number, c: number): Slot[] {
+  const ky = cfg.primary.numClasses;
+  const m = Math.round(c * n);
+  const slots = Array.from({ length: n }, () => ({ y, z: [] as number[], agree: [] as boolean[] }));
+  const coupled = slots.slice(0, m);
+  const free = slots.slice(m);
+  const counts = cfg.spurions.map((s) =>
+    apportion(n, conditional(s, y, req.ratios?.[s.name] ?? s.ratio, req.mode, ky)),
+  );
+  cfg.spurions.forEach((s, i) => {
+    const paired = pairingOf(s, ky)[y];
+    const agreeTotal = counts[i][paired];
+    const cond = agreeTotal / Math.max(1, n);
+    // Agreeing rows inside the coupled block, kept feasible for the free block's exact remainder.
+    const inBlock = Math.min(agreeTotal, m, Math.max(m - (n - agreeTotal), Math.round(cond * m)));
+    coupled.forEach((slot, p) => {
+      slot.agree[i] = p < inBlock;
+    });
+    sortByEarlier(free, i, (sl, j) => (sl.agree[j] ? 0 : 1));
+    const seq = interleave([agreeTotal - inBlock, free.length - (agreeTotal - inBlock)]);
+    free.forEach((slot, p) => {
+      slot.agree[i] = seq[p] === 0;
+    });
+    // Values: the paired level where a_i, the other levels (in their exact counts) elsewhere.
+    const others = counts[i].map((k, v) => (v === paired ? 0 : k));
+    const disagreeing = slots.filter((sl) => !sl.agree[i]);
+    sortByEarlier(disagreeing, i, (sl, j) => sl.z[j]);
+    const values = interleave(others);
+    disagreeing.forEach((slot, p) => {
+      slot.z[i] = values[p];
+    });
+    for (const slot of slots) if (slot.agree[i]) slot.z[i] = paired;
+  });
+  return slots.map(({ y: sy, z }) => ({ y: sy, z }));
 }
 
 function describeKey(cfg: ConfoundedConfig, key: string): string {

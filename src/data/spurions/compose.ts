@@ -1,6 +1,6 @@
 // Applying several synthetic spurions to one image in a fixed, meaningful order: geometry first
-// (rotation, stroke thickness), then global intensity, then overlays (marker, blobs, block), then
-// noise. Otherwise, e.g., a contrast change would dim the marker and the two spurions would
+// (rotation, stroke thickness), then global intensity (and the background gradient), then overlays
+// (marker, blobs, block, collimation frame), then noise. Otherwise, e.g., a contrast change would dim the marker and the two spurions would
 // interact in the pixels, which would blur the "known ground truth" of each.
 import { hashSeed } from "../../util/random.js";
 import type { ImageArray } from "../types.js";
@@ -11,9 +11,11 @@ const STAGE: Record<SyntheticSpurion["type"], number> = {
   thickness: 0,
   intensity: 1,
   contrast: 1,
+  gradient: 1,
   marker: 2,
   blobs: 2,
   block: 2,
+  frame: 2,
   noise: 3,
 };
 

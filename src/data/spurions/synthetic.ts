@@ -201,6 +201,54 @@ export function obstructionBlock(
   return out;
 }
 
+/**
+ * A collimation / shutter frame: a band of `width` pixels along every image border set to
+ * `intensity` (value 1; value 0 = no frame). In radiographs the collimator leaves an unexposed
+ * border whose width and brightness differ between sites and devices.
+ */
+export function collimationFrame(
+  img: ImageArray,
+  value: number,
+  o: { width?: number; intensity?: number } = {},
+): ImageArray {
+  const out = copy(img);
+  if (value === 0) return out;
+  if (value !== 1) throw new Error(`collimationFrame: spurion value ${value} has no level (levels: 2)`);
+  const [c, h, w] = img.shape;
+  const band = o.width ?? 2;
+  const v = o.intensity ?? 1;
+  for (let ch = 0; ch < c; ch++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        if (y < band || y >= h - band || x < band || x >= w - band) out.data[ch * h * w + y * w + x] = v;
+  return out;
+}
+
+/**
+ * A smooth background intensity gradient (the X-ray heel effect, an MRI bias field): adds
+ * amplitudes[v] * t, where t runs linearly from 0 at the left (top for "vertical") edge to 1 at the
+ * opposite one, clipped to [0,1]. Default: value 0 = none, value 1 = a ramp of amplitude 0.4.
+ */
+export function intensityGradient(
+  img: ImageArray,
+  value: number,
+  o: { amplitudes?: number[]; direction?: "horizontal" | "vertical" } = {},
+): ImageArray {
+  const a = level(o.amplitudes ?? [0, 0.4], value, "intensityGradient");
+  const out = copy(img);
+  if (a === 0) return out;
+  const [c, h, w] = img.shape;
+  const vertical = o.direction === "vertical";
+  const span = Math.max(1, (vertical ? h : w) - 1);
+  for (let ch = 0; ch < c; ch++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const i = ch * h * w + y * w + x;
+        out.data[i] = Math.min(1, Math.max(0, out.data[i] + (a * (vertical ? y : x)) / span));
+      }
+  return out;
+}
+
 /** A spurion described as data, so benchmarks and worker threads can carry it in a config. */
 export type SyntheticSpurion =
   | ({ type: "marker" } & MarkerOptions)
@@ -210,7 +258,9 @@ export type SyntheticSpurion =
   | { type: "rotation"; angles?: number[] }
   | { type: "thickness"; levels?: number[] }
   | { type: "blobs"; count?: number; radius?: number; intensity?: number }
-  | { type: "block"; fraction?: number; intensity?: number };
+  | { type: "block"; fraction?: number; intensity?: number }
+  | { type: "frame"; width?: number; intensity?: number }
+  | { type: "gradient"; amplitudes?: number[]; direction?: "horizontal" | "vertical" };
 
 export function applySpurion(
   img: ImageArray,
@@ -235,6 +285,10 @@ export function applySpurion(
       return hyperintensityBlobs(img, value, seed, spec);
     case "block":
       return obstructionBlock(img, value, seed, spec);
+    case "frame":
+      return collimationFrame(img, value, spec);
+    case "gradient":
+      return intensityGradient(img, value, spec);
   }
 }
 
@@ -257,6 +311,8 @@ export function spurionLevels(spec: SyntheticSpurion): number {
       return (spec.angles ?? [0, 0]).length;
     case "thickness":
       return (spec.levels ?? [0, 0]).length;
+    case "gradient":
+      return (spec.amplitudes ?? [0, 0]).length;
     default:
       return 2;
   }
