@@ -10,7 +10,6 @@ import {
   brainMri,
   type ChexpertOptions,
   type ChexpertSpurion,
-  type ConfoundedConfig,
   type ConfoundedSplit,
   chexpert,
   chexpertTransforms,
