@@ -33,4 +33,5 @@ export const METHOD_LAYER_MIMMX = {
   spurionView: "part",
   objective: "dv",
   miDistribution: "train",
+  yLoss: { kind: "ce" },
 } as const satisfies Omit<Extract<MimmxConfig, { gradNorm: true; attention: true }>, keyof CommonConfig>;

@@ -305,7 +305,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           outDir: runDir,
           methods: [method],
           quiet: true,
-          resume: true,
+          // an interrupted row continues from its checkpoint; a new row starts afresh
+          resume: existsSync(join(runDir, "config.yaml")),
           maxSteps: o.maxSteps,
           log,
         });

@@ -42,6 +42,9 @@ export type MethodName = (typeof METHODS)[number];
 
 export const CRITICS = ["joint", "separable", "split", "published"] as const;
 export type CriticKind = (typeof CRITICS)[number];
+/** The method's estimators: the critics, and "kernel" (no critic: src/mi/kernel-dependence.ts). */
+export const ESTIMATOR_KINDS = [...CRITICS, "kernel"] as const;
+export type EstimatorKind = (typeof ESTIMATOR_KINDS)[number];
 
 export const SPLIT_NAMES = ["validation", "test_inverted", "test_balanced"] as const;
 export type EvalSplit = (typeof SPLIT_NAMES)[number];
@@ -220,7 +223,7 @@ export interface ModelConfig {
 }
 
 export interface EstimatorConfig {
-  critic: CriticKind;
+  critic: EstimatorKind;
   /** Hidden units per critic layer (published: 400). */
   hidden: number;
   /** Hidden layers (published: 3). */
@@ -279,12 +282,14 @@ export interface MethodConfig {
    * What the critics see of each spurion: its part f_zi ("part", published) or its head's detached
    * class probabilities ("probs"; y-z_i pairs only).
    */
-  spurion_view: "part" | "probs";
+  spurion_view: "part" | "probs" | "labels";
   /**
    * The distribution the MI terms refer to: the training data ("train", published) or each batch
    * reweighted so every (y, z_i) group weighs the same, as in the balanced test ("balanced").
    */
   mi_distribution: "train" | "balanced";
+  /** The loss on y: cross-entropy, or GroupDRO's (eta: method.groupdro.eta, groups: method.groups). */
+  y_loss: "ce" | "groupdro";
   adversarial: { lambda: number };
   groupdro: { eta: number };
   /**

@@ -41,6 +41,7 @@ const MIMM_FIXED = {
   miGrad: "trunk",
   spurionView: "part",
   miDistribution: "train",
+  yLoss: { kind: "ce" },
 } as const;
 
 export class Mimm extends Mimmx {

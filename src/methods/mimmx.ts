@@ -41,6 +41,7 @@ import { ConfounderAttention } from "./attention.js";
 import { type Batch, taskLabels } from "./batch.js";
 import { setRequiresGrad } from "./grad-utils.js";
 import { type GradNormState, GradNormWeights } from "./gradnorm.js";
+import { GroupDroLoss } from "./group-dro-loss.js";
 import { BaseMethod, ce } from "./method.js";
 import { assembleHeads, assembleOnParameters, assembleThroughFeatures } from "./mimmx/assemble.js";
 import { checkMimmxConfig, type MimmxConfig } from "./mimmx/config.js";
@@ -62,6 +63,8 @@ export class Mimmx extends BaseMethod {
   /** encoder updates so far */
   encoderSteps = 0;
   private readonly pieces: EncoderStepPieces;
+  /** GroupDRO's objective on y (yLoss "groupdro"), else null: plain cross-entropy */
+  readonly yObjective: GroupDroLoss | null;
 
   /**
    * `pieces`: replaces pieces of the encoder step (tests only: e.g. a sign-flipped MI gradient, to
@@ -74,6 +77,10 @@ export class Mimmx extends BaseMethod {
     checkMimmxConfig(cfg);
     super(cfg);
     this.pieces = { ...STEP_PIECES, ...pieces };
+    this.yObjective =
+      cfg.yLoss.kind === "groupdro"
+        ? new GroupDroLoss(cfg.tasks, { eta: cfg.yLoss.eta, groups: cfg.yLoss.groups }, this.name)
+        : null;
     const names = cfg.tasks.map((t) => t.name);
     const allPairs = miPairs(cfg.tasks.length, cfg.pairs, names);
     // Views other than the parts are of the spurion alone: only the y-z_i pairs are penalised.
@@ -211,8 +218,10 @@ export class Mimmx extends BaseMethod {
     const labels = taskLabels(batch);
     const logs: Record<string, number> = {};
 
-    // CE_k, one per task.
-    const ceTerms = logits.map((l, i) => ce(l, labels[i]));
+    // CE_k, one per task (on y: GroupDRO's weighted group losses when yLoss says so).
+    const ceTerms = logits.map((l, i) =>
+      i === 0 && this.yObjective ? this.yObjective.loss(l, batch).loss : ce(l, labels[i]),
+    );
     const ceValues = ceTerms.map((t) => t.item());
     ceValues.forEach((v, i) => {
       logs[`ce/${this.tasks[i].name}`] = v;
@@ -398,6 +407,7 @@ export class Mimmx extends BaseMethod {
       ema: this.estimators?.emaState() ?? [],
       gradNorm: this.gradNorm?.getState() ?? null,
       attention: this.attention?.getState() ?? null,
+      yLossQ: this.yObjective?.q ?? null,
     };
   }
   override setState(state: Record<string, unknown>): void {
@@ -405,6 +415,7 @@ export class Mimmx extends BaseMethod {
     this.encoderSteps = (state.encoderSteps as number) ?? 0;
     this.estimators?.setEmaState((state.ema as (number | null)[]) ?? []);
     if (this.gradNorm && state.gradNorm) this.gradNorm.setState(state.gradNorm as GradNormState);
+    if (this.yObjective && state.yLossQ) this.yObjective.setState(state.yLossQ);
     if (this.attention && state.attention)
       this.attention.setState(state.attention as { u: (number | null)[] });
   }

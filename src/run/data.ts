@@ -61,12 +61,6 @@ export interface PrepareOptions {
 
 export interface DataProgress {
   log(message: string): void;
-  /**
-   * File sources: also build the uncorrelated oracle training split (train_oracle: every spurion at
-   * chance given y, disjoint from validation and the tests). Off by default: it decodes another
-   * training-sized split, which only the oracle uses.
-   */
-  oracle?: boolean;
   /** called per split while decoding file-backed splits */
   step?(split: string, done: number, total: number): void;
 }
@@ -501,7 +495,10 @@ async function decodeSplit(
   const skipped = summary.skipped.map((s): SkippedFile => {
     const origin = origins[split.rows[s.index]];
     // The loader's message starts with the path, which the record holds already.
-    const reason = s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error;
+    // One line per file in skipped.csv and the report (decoders such as libvips answer in several).
+    const reason = (s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error)
+      .trim()
+      .replace(/\s*\n\s*/g, "; ");
     return { split: split.name, path: s.path, csv: origin?.csv ?? "", line: origin?.line ?? 0, reason };
   });
   const warning = checkSkipped(config.data, split.name, split.rows.length, skipped);

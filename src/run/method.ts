@@ -13,6 +13,7 @@ import {
   type MethodConfig,
 } from "../methods/index.js";
 import type { EstimatorConfig } from "../mi/index.js";
+import type { KernelEstimatorConfig } from "../mi/kernel-pairs.js";
 import { ESTIMATOR_PRESETS } from "../mi/index.js";
 import type { SchedulerSpec } from "../optim/index.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -22,8 +23,9 @@ import type { Tensor } from "../tensor/tensor.js";
  * is ESTIMATOR_PRESETS.published with the config's EMA rate, conditioning and objective (its size
  * and unboundedness are fixed by the schema).
  */
-export function estimatorOf(e: ConfigEstimator): EstimatorConfig {
+export function estimatorOf(e: ConfigEstimator): EstimatorConfig | KernelEstimatorConfig {
   const shared = { conditional: e.conditional_negatives, emaRate: e.ema_rate, objective: e.objective };
+  if (e.critic === "kernel") return { critic: "kernel" };
   if (e.critic === "published") return { ...(ESTIMATOR_PRESETS.published as EstimatorConfig), ...shared };
   if (e.critic === "separable") {
     // The schema allows only "tanh" and "cosine" here.
@@ -88,6 +90,7 @@ const MIMM_FIXED = {
   penalise: "all",
   spurionView: "part",
   miDistribution: "train",
+  yLoss: { kind: "ce" },
 } as const;
 
 export function buildMethod(
@@ -139,6 +142,10 @@ export function buildMethod(
     penalise: m.penalise,
     spurionView: m.spurion_view,
     miDistribution: m.mi_distribution,
+    yLoss:
+      m.y_loss === "groupdro"
+        ? { kind: "groupdro" as const, eta: m.groupdro.eta, groups: m.groups }
+        : { kind: "ce" as const },
   };
   let cfg: MethodConfig;
   switch (name) {

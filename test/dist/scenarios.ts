@@ -5,10 +5,10 @@ import type { ReducerStats } from "../../src/dist/ddp.js";
 import { distributeMethod } from "../../src/dist/method.js";
 import type { Shard } from "../../src/dist/sampler.js";
 import { Erm } from "../../src/methods/erm.js";
-import { createMethod, METHOD_NAMES, type MethodConfig } from "../../src/methods/index.js";
+import { createMethod, Jtt, METHOD_NAMES, type MethodConfig, Reweight } from "../../src/methods/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { arraySource, train } from "../../src/train/index.js";
-import { shortcutDataset, TASKS } from "../methods/helpers.js";
+import { mimmOptions, mimmxOptions, shortcutDataset, TASKS } from "../methods/helpers.js";
 
 export const GLOBAL_BATCH = 16;
 export const STEPS = 4;
@@ -59,6 +59,9 @@ export function initialState(): Record<string, number[]> {
   return state;
 }
 
+/** Each method's own switches at the run configuration's defaults. */
+const SWITCHES: Partial<Record<string, object>> = { mimmx: mimmxOptions(), mimm: mimmOptions() };
+
 /**
  * Every registered method, 2 steps each on this rank's share; each method's parameters and
  * buffers by method name (the reducers must keep them identical across ranks, hand-written
@@ -76,7 +79,11 @@ export async function trainEveryMethod(shard: Shard): Promise<Record<string, Rec
       encoder: { name: "small-cnn" },
       partSize: 2,
       lr: 3e-3,
+      ...SWITCHES[name],
     } as MethodConfig);
+    // Peers fitted from the whole training split before training (src/run/peers.ts does this).
+    if (method instanceof Reweight) method.fitGroups([ds.labels.y, ds.labels.z0, ds.labels.z1]);
+    if (method instanceof Jtt) method.setErrorSet(Int32Array.of(0, 5, 9), ds.length);
     const ddp = distributeMethod(method);
     await train({
       method,

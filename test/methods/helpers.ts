@@ -140,4 +140,5 @@ const CONFIG_LAYER_MIMMX: MimmxFullSwitches = {
   spurionView: "part",
   objective: "dv",
   miDistribution: "train",
+  yLoss: { kind: "ce" },
 };

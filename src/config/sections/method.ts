@@ -2,17 +2,23 @@
 // and switches. Keys map one to one onto the method's options (src/run/method.ts).
 import { DEFAULT_PRESET, PRESETS } from "../presets.js";
 import { bool, int, list, num, obj, oneOf, optional, type Schema, str } from "../schema.js";
-import { CRITICS, type EstimatorConfig, METHODS, type MethodConfig, type MethodName } from "../types.js";
+import {
+  ESTIMATOR_KINDS,
+  type EstimatorConfig,
+  METHODS,
+  type MethodConfig,
+  type MethodName,
+} from "../types.js";
 
 const PUBLISHED_HIDDEN = 400;
 const PUBLISHED_LAYERS = 3;
 
 export const estimatorSchema = obj<EstimatorConfig>(
   {
-    critic: oneOf(CRITICS, {
+    critic: oneOf(ESTIMATOR_KINDS, {
       default: "joint",
       description:
-        'joint: an MLP (BatchNorm + ReLU) on the pair [a; c]; "split" is the same function computed as W_a a + W_c c (the form used for joint too); separable: T = g(a).h(c); published: the paper\'s 3 x 400 joint critic on all pairs.',
+        'joint: an MLP (BatchNorm + ReLU) on the pair [a; c]; "split" is the same function computed as W_a a + W_c c (the form used for joint too); separable: T = g(a).h(c); published: the paper\'s 3 x 400 joint critic on all pairs; kernel: no critic, the kernel dependence of f_y on each spurion label within each class of y (needs spurion_view "labels").',
     }),
     hidden: int({
       min: 1,
@@ -219,15 +225,20 @@ export const methodSchema = obj<MethodConfig>(
       default: "all",
       description: '"all" pairs of the pair set, or only the pairs with f_y ("y").',
     }),
-    spurion_view: oneOf(["part", "probs"] as const, {
+    spurion_view: oneOf(["part", "probs", "labels"] as const, {
       default: "part",
       description:
-        'What the critics see of each spurion: its part f_zi ("part", published) or its head\'s detached class probabilities ("probs"; y-z_i pairs only).',
+        'What the critics see of each spurion: its part f_zi ("part", published), its head\'s detached class probabilities ("probs"), or its ground-truth label, one-hot ("labels"); y-z_i pairs only for probs and labels.',
     }),
     mi_distribution: oneOf(["train", "balanced"] as const, {
       default: "train",
       description:
         'The distribution the MI terms refer to: the training data ("train", published) or each batch reweighted so every (y, z_i) group weighs the same, as in the balanced test ("balanced").',
+    }),
+    y_loss: oneOf(["ce", "groupdro"] as const, {
+      default: "ce",
+      description:
+        'The loss on y: cross-entropy ("ce", published) or GroupDRO\'s weighted group losses ("groupdro": step size method.groupdro.eta, groups method.groups).',
     }),
     adversarial: obj(
       { lambda: num({ min: 0, default: 1, description: "Gradient-reversal strength." }) },
@@ -303,6 +314,7 @@ export const methodSchema = obj<MethodConfig>(
         penalise: ["mimmx"],
         spurion_view: ["mimmx"],
         mi_distribution: ["mimmx"],
+        y_loss: ["mimmx"],
         adversarial: ["adversarial"],
         groupdro: ["groupdro"],
         groups: ["groupdro", "subsample", "reweight", "dfr"],
@@ -316,6 +328,20 @@ export const methodSchema = obj<MethodConfig>(
           ctx.warn([...path, key], `ignored by method "${v.name}" (used by ${methods.join(", ")})`);
         }
       }
+      if (v.estimator.critic === "kernel") {
+        if (v.spurion_view !== "labels")
+          ctx.error(
+            [...path, "spurion_view"],
+            `the kernel estimator scores f_y against the spurion labels: set spurion_view: labels (got "${v.spurion_view}")`,
+          );
+        if (v.mi_distribution !== "train")
+          ctx.error(
+            [...path, "mi_distribution"],
+            'the kernel estimator balances the (y, z_i) groups itself: mi_distribution "balanced" does not apply',
+          );
+      }
+      if (v.name === "mimm" && (v.spurion_view === "labels" || v.estimator.critic === "kernel"))
+        ctx.error([...path, "estimator", "critic"], "mimm reads the parts; the labels view and kernel estimator are mimmx's");
       for (const key of ["spurion_grad", "mi_grad"] as const)
         if (v[key] === "lastLayer" && v.scaling_scope !== "lastLayer")
           ctx.error(

@@ -4,6 +4,7 @@
 import type { CriticObjective, EstimatorConfig, EstimatorPreset } from "../../mi/estimator.js";
 import type { KernelEstimatorConfig } from "../../mi/kernel-pairs.js";
 import type { PairSet } from "../../mi/pair-sets.js";
+import type { GroupScheme } from "../groups.js";
 import type { CommonConfig } from "../method.js";
 import type { GradientRoute } from "./assemble.js";
 import type { ScalingScope } from "./scale.js";
@@ -74,7 +75,14 @@ export interface MimmxSwitches {
    * balanced test (see ../pair-weights.ts). Needs the stacked (joint, split-first-layer) critics.
    */
   miDistribution: "train" | "balanced";
+  /**
+   * the loss on y (our design, "MIMM-X combined with a group-robust loss on y"): plain
+   * cross-entropy, or GroupDRO's weighted group losses (../group-dro-loss.ts) over the given groups.
+   */
+  yLoss: YLoss;
 }
+
+export type YLoss = { kind: "ce" } | { kind: "groupdro"; eta: number; groups: GroupScheme };
 
 /** GradNorm loss weights w_k (../gradnorm.ts), or none (every w_k = 1). */
 export type GradNormSwitch =
@@ -116,6 +124,7 @@ const SWITCH_KEYS: (keyof MimmxSwitches)[] = [
   "spurionView",
   "objective",
   "miDistribution",
+  "yLoss",
 ];
 
 /**
