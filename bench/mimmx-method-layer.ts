@@ -1,6 +1,6 @@
 // The values MIMM-X's method layer fell back on before it lost its own defaults (issue 12): the
 // setting that bench/mimmx-step.ts, bench/toy-shortcut.ts and the runs recorded with
-// bench/tune-mimmx.ts measure. They differ from the run configuration's defaults (src/cli/config.ts:
+// bench/tune-mimmx.ts measure. They differ from the run configuration's defaults (src/config/:
 // a 3 x 64 critic on all negatives with a tanh bound and lr 1e-4, attention tau 1 and floor 0.1);
 // the benches keep these so that their figures stay comparable with the ones already recorded.
 import type { MimmxConfig } from "../src/methods/index.js";

@@ -11,7 +11,7 @@
 // benchmark, on 2 cores) and must still show each shortcut (ERM's inverted accuracy >= 15 points
 // below the oracle's, test/bench/suite-quick.test.ts); "full" trains long enough for ERM to converge.
 // How they were chosen: docs/suite.md.
-import type { SpurionConfig } from "../../src/cli/config.js";
+import type { SpurionConfig } from "../../src/config/index.js";
 import type { CohortSpec } from "./cohort.js";
 
 export const TIERS = ["quick", "full"] as const;

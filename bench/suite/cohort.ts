@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pngjs from "pngjs";
-import type { SpurionConfig } from "../../src/cli/config.js";
+import type { SpurionConfig } from "../../src/config/index.js";
 import { FASHION_CLASSES, loadFashionMnist } from "../../src/data/io/fashion-mnist.js";
 import { interleave } from "../../src/data/splits/apportion.js";
 import { applySpurions } from "../../src/data/spurions/compose.js";

@@ -13,7 +13,7 @@ import {
   type MethodName,
   type RunConfig,
   resolveDefaults,
-} from "../../src/cli/config.js";
+} from "../../src/config/index.js";
 import { runExperiment } from "../../src/run/experiment.js";
 import { METHOD_FILES, methodDir } from "../../src/run/layout.js";
 import { hashString } from "../../src/util/random.js";

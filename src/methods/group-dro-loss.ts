@@ -2,12 +2,13 @@
 // the group weights q follow exponentiated-gradient ascent on the batch's group losses,
 // q_g <- q_g exp(eta L_g), renormalised, and the loss is sum_g q_g L_g, i.e. mostly the worst
 // groups. Groups come from groups.ts ("joint" cells or the (y, z_i) pair families).
+
+import type { TaskSpec } from "../models/index.js";
 import * as nn from "../nn/index.js";
 import { tensor } from "../tensor/creation.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Batch, taskLabels } from "./batch.js";
 import { cellOf, type Grouping, type GroupScheme, groupingsOf } from "./groups.js";
-import type { TaskSpec } from "../models/index.js";
 
 export interface GroupDroLossConfig {
   /** step size of the group-weight update */

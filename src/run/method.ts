@@ -13,8 +13,8 @@ import {
   type MethodConfig,
 } from "../methods/index.js";
 import type { EstimatorConfig } from "../mi/index.js";
-import type { KernelEstimatorConfig } from "../mi/kernel-pairs.js";
 import { ESTIMATOR_PRESETS } from "../mi/index.js";
+import type { KernelEstimatorConfig } from "../mi/kernel-pairs.js";
 import type { SchedulerSpec } from "../optim/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 

@@ -11,7 +11,7 @@
 //              held-out part (C chosen on the selection part); the result is <method>/final.safetensors.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RunConfig } from "../cli/config.js";
+import type { RunConfig } from "../config/index.js";
 import type { InMemoryDataset, TaskInfo } from "../data/types.js";
 import { infer } from "../eval/driver.js";
 import { saveCheckpoint } from "../io/checkpoint.js";

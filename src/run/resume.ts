@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { RunConfig } from "../cli/config.js";
+import type { RunConfig } from "../config/index.js";
 import { RUN_FILES } from "./layout.js";
 
 /** One key whose value differs, as a dotted path (list items by index: data.spurions.0.ratio). */

@@ -3,7 +3,7 @@
 // summary.json, and past `max_skipped` (a fraction of each split) the run stops before training,
 // because a split that lost a large share of its rows no longer has the group counts it was built
 // with. `on_unreadable: fail` stops at the first split with an unreadable image, naming them all.
-import type { DataConfig } from "../cli/config.js";
+import type { DataConfig } from "../config/index.js";
 
 export interface SkippedFile {
   split: string;

@@ -23,7 +23,7 @@ import {
   suiteMarkdown,
   summarize,
 } from "../../bench/suite/tables.js";
-import { METHODS, resolveDefaults } from "../../src/cli/config.js";
+import { METHODS, resolveDefaults } from "../../src/config/index.js";
 import { loadFashionMnist } from "../../src/data/io/fashion-mnist.js";
 import { decodePng } from "../../src/data/io/png.js";
 import { applySpurions } from "../../src/data/spurions/compose.js";

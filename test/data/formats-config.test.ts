@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { test } from "node:test";
-import { parseConfig } from "../../src/cli/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import { prepareData } from "../../src/run/data.js";
 import { tempDir, writeFile } from "./helpers.js";
 

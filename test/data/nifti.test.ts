@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
-import { parseConfig } from "../../src/cli/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import { ImageDecodeError } from "../../src/data/io/errors.js";
 import { orientationCode, resampleToSpacing } from "../../src/data/io/geometry.js";
 import { decodeNifti, type NiftiVolume } from "../../src/data/io/nifti.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseConfig } from "../../src/cli/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import { CHEXPERT_COLUMNS, CHEXPERT_OBSERVATIONS } from "../../src/data/sources/chexpert.js";
 import { prepareData } from "../../src/run/data.js";
 import { Rng } from "../../src/util/random.js";

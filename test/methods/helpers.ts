@@ -56,7 +56,7 @@ export function asBatch(ds: ArrayDataset): Batch {
 export const TASK_NAMES = { primary: "y", spurions: ["z0", "z1"] };
 
 /**
- * The run configuration's current defaults for MIMM-X (src/cli/config.ts), as method-layer
+ * The run configuration's current defaults for MIMM-X (src/config/), as method-layer
  * switches: the method layer has none of its own, so every test states its setting through this.
  * `overrides` replace single switches; a switch that turns GradNorm or attention on needs their
  * parameters, which are here already.

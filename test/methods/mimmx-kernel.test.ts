@@ -72,10 +72,13 @@ describe("MIMM-X, kernel estimator on the spurion labels", () => {
         const yTerm =
           yLoss === "ce"
             ? nn.F.crossEntropy(m.model.heads.head(0, parts[0]), batch.y)
-            : new GroupDroLoss(TASKS, { eta: 0.5, groups: "pairs" }).loss(m.model.heads.head(0, parts[0]), batch)
-                .loss;
+            : new GroupDroLoss(TASKS, { eta: 0.5, groups: "pairs" }).loss(
+                m.model.heads.head(0, parts[0]),
+                batch,
+              ).loss;
         let loss = yTerm;
-        for (let i = 1; i < 3; i++) loss = loss.add(nn.F.crossEntropy(m.model.heads.head(i, parts[i]), labels[i]));
+        for (let i = 1; i < 3; i++)
+          loss = loss.add(nn.F.crossEntropy(m.model.heads.head(i, parts[i]), labels[i]));
         for (let i = 0; i < 2; i++)
           loss = loss.add(conditionalDependence(parts[0], host(batch.y), host(batch.z[i]), 2, 2).mul(LAMBDA));
         return torch.grad(loss, params, { allowUnused: true }).map((g) => g?.keep() ?? null);

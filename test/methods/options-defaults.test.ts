@@ -2,7 +2,7 @@
 // layer has none of its own): a config that sets nothing, built into a method, gives the same values.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseConfig } from "../../src/cli/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import type { TaskInfo } from "../../src/data/types.js";
 import type { Mimmx } from "../../src/methods/mimmx.js";
 import { buildMethod } from "../../src/run/method.js";

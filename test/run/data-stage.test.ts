@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/cli/config.js";
+import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/config/index.js";
 import { prepareData } from "../../src/run/data.js";
 import { runExperiment } from "../../src/run/index.js";
 import { Rng } from "../../src/util/random.js";

@@ -1,7 +1,7 @@
 // The config keys of label mapping and skipping: defaults, and errors that name the key path.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseConfig } from "../../src/cli/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import { configErrorOf } from "../helpers/config.js";
 
 const MANIFEST = (

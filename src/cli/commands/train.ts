@@ -1,11 +1,11 @@
 // `mimmx train --config run.yaml [--resume]`: one run (or a comparison with --compare) end to end.
 
+import { METHODS, type MethodName } from "../../config/index.js";
 import { isDistributedEnv } from "../../dist/env.js";
 import { launchCommand } from "../../dist/launch.js";
 import { isWriterRank, joinRunIfDistributed } from "../../dist/run.js";
 import { runExperiment } from "../../run/index.js";
 import { parseArgs, UsageError } from "../args.js";
-import { METHODS, type MethodName } from "../config.js";
 import { HELP, interruptSignal, loadRunConfig, QUIET, wantsHelp } from "./common.js";
 import { printRunResult } from "./run-output.js";
 

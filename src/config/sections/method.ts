@@ -341,7 +341,10 @@ export const methodSchema = obj<MethodConfig>(
           );
       }
       if (v.name === "mimm" && (v.spurion_view === "labels" || v.estimator.critic === "kernel"))
-        ctx.error([...path, "estimator", "critic"], "mimm reads the parts; the labels view and kernel estimator are mimmx's");
+        ctx.error(
+          [...path, "estimator", "critic"],
+          "mimm reads the parts; the labels view and kernel estimator are mimmx's",
+        );
       for (const key of ["spurion_grad", "mi_grad"] as const)
         if (v[key] === "lastLayer" && v.scaling_scope !== "lastLayer")
           ctx.error(

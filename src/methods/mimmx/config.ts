@@ -1,6 +1,6 @@
 // MimmxConfig: every switch of MIMM-X, each required. The method layer keeps no defaults of its
-// own; the run configuration's schema is their single source (src/cli/config.ts, moving to
-// src/config/), and tests take theirs from test/methods/helpers.ts.
+// own; the run configuration's schema is their single source (src/config/), and tests take theirs
+// from test/methods/helpers.ts.
 import type { CriticObjective, EstimatorConfig, EstimatorPreset } from "../../mi/estimator.js";
 import type { KernelEstimatorConfig } from "../../mi/kernel-pairs.js";
 import type { PairSet } from "../../mi/pair-sets.js";
