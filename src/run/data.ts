@@ -24,7 +24,6 @@ import {
   poolOf,
   type SourceResult,
   type SplitCounts,
-  type SplitRequest,
   type SpurionSpec,
   type SyntheticSpurion,
   subsetFileDataset,
