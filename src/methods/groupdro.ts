@@ -6,6 +6,7 @@
 // paper's step size for q (Sagawa et al. 2020, Appendix: eta_q = 0.01 on Waterbirds, CelebA, MultiNLI).
 // Groups absent from a batch keep their weight and add no loss; empty groups never divide by zero.
 
+import { allReduceSumNumbers, getWorldSize } from "../dist/process-group.js";
 import { assertAllFinite } from "../mi/guard.js";
 import * as nn from "../nn/index.js";
 import { tensor } from "../tensor/creation.js";
@@ -78,12 +79,18 @@ export class GroupDro extends BaseMethod {
         ignoreIndex: -1,
       });
       const member = this.membership(batch); // [B, G]
-      const counts = member.sum(0);
-      const groupLoss = member.t().matmul(perSample.unsqueeze(1)).squeeze(1).div(counts.clamp(1)); // [G]
-      const lossValues = groupLoss.toArray();
+      const localSums = member.t().matmul(perSample.unsqueeze(1)).squeeze(1); // [G]
+      // The global batch's group sums and counts (this rank's own in one process): q and the
+      // group means are then the same on every rank and equal one process at the whole batch.
+      const G = this.numGroups;
+      const agreed = allReduceSumNumbers([...localSums.toArray(), ...member.sum(0).toArray()]);
+      const present = agreed.slice(G);
+      const lossValues = agreed.slice(0, G).map((sum, g) => sum / Math.max(1, present[g]));
       assertAllFinite({ [`ce/${this.tasks[0].name}`]: lossValues.reduce((a, b) => a + b, 0) });
+      // This rank's part of the global group means, scaled by the world size so that the gradient
+      // reducer's mean over ranks is the gradient of sum_g q_g L_g on the global batch.
+      const groupLoss = localSums.mul(tensor(present.map((n) => getWorldSize() / Math.max(1, n))));
       // Exponentiated-gradient step on q (only groups present in the batch have a loss).
-      const present = counts.toArray();
       const eta = this.cfg.eta ?? 0.01;
       this.q = this.q.map((qg, g) => (present[g] > 0 ? qg * Math.exp(eta * lossValues[g]) : qg));
       const z = this.q.reduce((a, b) => a + b, 0);
