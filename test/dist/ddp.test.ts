@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { freePort, launch } from "../../src/dist/launch.js";
 import {
   type ErmResult,
+  type InterruptRun,
   initialState,
   mimmxEstimates,
   type StateRun,
@@ -52,6 +53,7 @@ interface Launched {
   every: Record<string, Record<string, number[]>>;
   estimates: Record<string, number>;
   stateful: Record<string, StateRun>;
+  interrupted: InterruptRun;
 }
 let launched: Promise<Launched[]> | null = null;
 function both() {
@@ -198,6 +200,24 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
         for (const [k, v] of q)
           assert.ok(Math.abs(v - one.steps[3][k]) < 1e-5, `${k}: ${v} vs ${one.steps[3][k]}`);
       }
+    }
+  });
+
+  test("the loop: an interrupt on one rank stops every rank at the same step; logged losses are means over ranks", async () => {
+    const [r0, r1] = (await both()).map((r) => r.interrupted);
+    // rank 1 aborted in step 1's progress callback, after that step's agreement: both ranks agree
+    // at the end of step 2 and stop at the top of step 3 (rank 0 never saw the signal itself)
+    for (const r of [r0, r1]) {
+      assert.equal(r.status, "aborted");
+      assert.equal(r.globalStep, 3);
+      assert.equal(r.logged.length, 3);
+    }
+    assert.deepEqual(r0.logged, r1.logged);
+    for (let step = 0; step < 2; step++) {
+      const a = r0.local[step].loss;
+      const b = r1.local[step].loss;
+      assert.notEqual(a, b, "the two shares gave the same loss: the mean would not be tested");
+      assert.ok(Math.abs(r0.logged[step].loss - (a + b) / 2) < 1e-12, JSON.stringify(r0.logged[step]));
     }
   });
 

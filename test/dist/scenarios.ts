@@ -214,3 +214,50 @@ export async function trainStatefulMethods(shard?: Shard): Promise<Record<string
   for (const [name, build] of Object.entries(make)) out[name] = await trainForState(build(), shard);
   return out;
 }
+
+/** What a run interrupted on one rank only gives on each rank. */
+export interface InterruptRun {
+  status: string;
+  globalStep: number;
+  /** the losses the loop logged each step (means over ranks) */
+  logged: Record<string, number>[];
+  /** the losses this rank's own share gave (before the mean) */
+  local: Record<string, number>[];
+}
+
+/**
+ * ERM on this rank's share, interrupted on rank 1 alone after its second step: every rank must
+ * stop at the same step (the loop's agreement), and the logged losses are the same everywhere.
+ */
+export async function trainInterruptedOnRank1(shard: Shard): Promise<InterruptRun> {
+  const method = buildErm();
+  const ddp = distributeMethod(method);
+  const ds = shortcutDataset(GLOBAL_BATCH * STEPS, 3);
+  const abort = new AbortController();
+  const logged: Record<string, number>[] = [];
+  const local: Record<string, number>[] = [];
+  const update = method.update.bind(method);
+  method.update = (b: Batch) => {
+    const l = update(b);
+    local.push({ ...l });
+    return l;
+  };
+  const r = await train({
+    method,
+    data: arraySource(ds, {
+      batchSize: GLOBAL_BATCH,
+      tasks: { primary: "y", spurions: [] },
+      seed: 11,
+      shard,
+    }),
+    epochs: 1,
+    seed: 5,
+    signal: abort.signal,
+    onProgress: (e) => {
+      logged.push(e.losses);
+      if (shard.rank === 1 && e.globalStep === 1) abort.abort();
+    },
+  });
+  ddp.dispose();
+  return { status: r.status, globalStep: r.globalStep, logged, local };
+}

@@ -3,7 +3,13 @@
 import { writeFileSync } from "node:fs";
 import * as dist from "../../src/dist/index.js";
 import * as torch from "../../src/tensor/index.js";
-import { mimmxEstimates, trainErm, trainEveryMethod, trainStatefulMethods } from "./scenarios.js";
+import {
+  mimmxEstimates,
+  trainErm,
+  trainEveryMethod,
+  trainInterruptedOnRank1,
+  trainStatefulMethods,
+} from "./scenarios.js";
 
 async function collectives(rank: number): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
@@ -55,6 +61,7 @@ async function main() {
       every: await trainEveryMethod(shard),
       estimates: mimmxEstimates(shard),
       stateful: await trainStatefulMethods(shard),
+      interrupted: await trainInterruptedOnRank1(shard),
     };
   // Trains until killed (the dead-rank tests kill one rank mid-run).
   else if (scenario === "long") result = await trainErm(shard, 1_000_000);
