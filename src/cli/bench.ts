@@ -96,6 +96,7 @@ const BENCHES: Record<string, Bench> = {
         default: 1,
         help: "timed steps of the published 3x400 critic (0 skips it)",
       },
+      spurions: { type: "number", default: 2, help: "number of spurions N (all pairs: 10 critics at N = 4)" },
       threads: { type: "number", default: threads, help: "intra-op threads" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
@@ -106,6 +107,7 @@ const BENCHES: Record<string, Bench> = {
         steps: o.steps as number,
         rounds: o.rounds as number,
         publishedSteps: o["published-steps"] as number,
+        spurions: o.spurions as number,
         threads: o.threads as number,
       });
     },
