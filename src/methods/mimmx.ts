@@ -24,7 +24,7 @@
 // f.backward finishes the encoder.
 
 import { globalCriticInputs } from "../dist/global-batch.js";
-import { allReduceMean } from "../dist/process-group.js";
+import { allReduceMean, allReduceMeanInPlace } from "../dist/process-group.js";
 import type { EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
 import { assertAllFinite } from "../mi/guard.js";
 import { KernelPairEstimators } from "../mi/kernel-pairs.js";
@@ -236,6 +236,9 @@ export class Mimmx extends BaseMethod {
     const headParams = this.model.heads.parameters();
     const cls = P.classificationGradients(P.weightedClassLoss(ceTerms, w), f, W, headParams);
     const mi = miLoss ? P.miGradients(miLoss, f, W) : { f: null, W: null };
+    // Under DDP: both W-gradients become the global batch's, so s and GradNorm's norms are the
+    // one-process ones on every rank (what reaches W.grad is averaged again, which keeps it).
+    allReduceMeanInPlace([cls.W, mi.W]);
 
     // s, then grad L_class + lambda w_MI s grad L_MI into the parameters.
     let s = 1;
@@ -246,7 +249,7 @@ export class Mimmx extends BaseMethod {
       s = allReduceMean([P.encoderScale(g)])[0]; // the same s on every rank (identity in one process)
       assembleOnParameters(encoderParams, g, lambda * wMi * s);
     } else {
-      if (adaptive) s = allReduceMean([P.lastLayerScale(cls, mi)])[0];
+      if (adaptive) s = P.lastLayerScale(cls, mi);
       const routes = { spurionGrad: cfg.spurionGrad, miGrad: cfg.miGrad };
       const layout = { partSize: cfg.partSize, numParts: numTasks };
       assembleThroughFeatures(f, W, cls, mi, lambda * wMi * s, routes, layout);
