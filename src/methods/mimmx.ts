@@ -24,7 +24,7 @@
 // f.backward finishes the encoder.
 
 import { globalCriticInputs } from "../dist/global-batch.js";
-import { allReduceMean, allReduceMeanInPlace } from "../dist/process-group.js";
+import { allReduceMeanInPlace } from "../dist/process-group.js";
 import type { EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
 import { assertAllFinite } from "../mi/guard.js";
 import { KernelPairEstimators } from "../mi/kernel-pairs.js";
@@ -246,7 +246,8 @@ export class Mimmx extends BaseMethod {
     if (adaptive && cfg.scalingScope === "encoder") {
       const encoderParams = this.model.encoder.parameters();
       const g = encoderGradients(f, encoderParams, cls, mi);
-      s = allReduceMean([P.encoderScale(g)])[0]; // the same s on every rank (identity in one process)
+      allReduceMeanInPlace([...g.cls, ...g.mi]); // the global batch's gradients, as for W below
+      s = P.encoderScale(g);
       assembleOnParameters(encoderParams, g, lambda * wMi * s);
     } else {
       if (adaptive) s = P.lastLayerScale(cls, mi);

@@ -188,6 +188,13 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
           Object.keys(last).some((k) => k.startsWith("w/") && Math.abs(last[k] - 1) > 1e-4),
           JSON.stringify(last),
         );
+        // first step (same weights everywhere): s and GradNorm's w from the global batch's gradients
+        // on W equal one process's at the whole batch
+        for (const k of Object.keys(one.steps[0]).filter((k) => k === "scale" || k.startsWith("w/")))
+          assert.ok(
+            Math.abs(a.steps[0][k] - one.steps[0][k]) < 1e-5,
+            `${name} ${k}: ${a.steps[0][k]} vs ${one.steps[0][k]}`,
+          );
         const ema = a.state.ema as (number | null)[];
         assert.ok(ema.length >= 3 && ema.every((v) => v !== null && Number.isFinite(v)), JSON.stringify(ema));
       } else {
