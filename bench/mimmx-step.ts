@@ -24,19 +24,23 @@ export interface BenchMimmxStepOptions {
   threads?: number;
   /** MIMM-X switches to time over METHOD_LAYER_MIMMX (the setting the figures above were taken in) */
   mimmx?: Partial<MethodConfig>;
+  /** number of spurions N (default 2; all pairs: N + N(N-1)/2 critics, 10 at N = 4) */
+  spurions?: number;
 }
 
-const TASKS = [
-  { name: "y", numClasses: 2 },
-  { name: "z0", numClasses: 2 },
-  { name: "z1", numClasses: 2 },
-];
+/** y and N binary spurions z0..z{N-1}. */
+function tasksWith(spurions: number) {
+  return [
+    { name: "y", numClasses: 2 },
+    ...Array.from({ length: spurions }, (_, i) => ({ name: `z${i}`, numClasses: 2 })),
+  ];
+}
 
-function syntheticBatch(b: number): Batch {
+function syntheticBatch(b: number, spurions: number): Batch {
   return {
     x: torch.randn([b, 1, 28, 28]).keep(),
     y: torch.randint(0, 2, [b]).keep(),
-    z: [torch.randint(0, 2, [b]).keep(), torch.randint(0, 2, [b]).keep()],
+    z: Array.from({ length: spurions }, () => torch.randint(0, 2, [b]).keep()),
   };
 }
 
@@ -48,9 +52,21 @@ function timeSteps(method: Method, batch: Batch, steps: number, warmup: number):
   return (performance.now() - t0) / 1000 / steps;
 }
 
-function make(cfg: Record<string, unknown>): Method {
+function make(cfg: Record<string, unknown>, spurions: number): Method {
   torch.manualSeed(0);
-  return createMethod({ tasks: TASKS, encoder: { name: "small-cnn" }, partSize: 2, ...cfg } as MethodConfig);
+  return createMethod({
+    tasks: tasksWith(spurions),
+    encoder: { name: "small-cnn" },
+    partSize: 2,
+    ...cfg,
+  } as MethodConfig);
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
@@ -58,17 +74,29 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   mtl_step_seconds: number;
   published_critic_step_seconds: number | null;
   ratio: number;
+  /** median over rounds of each round's MIMM-X / MTL (the rounds run the two back to back) */
+  ratio_median: number;
   published_ratio: number | null;
+  spurions: number;
+  pairs: number;
   batch: number;
   threads: number;
 }> {
   if (opts.threads) torch.setNumThreads(opts.threads);
   const steps = opts.steps ?? 10;
   const rounds = opts.rounds ?? 3;
-  const batch = syntheticBatch(opts.batch);
-  const mtl = make({ method: "mtl" });
+  const spurions = opts.spurions ?? 2;
+  if (!(Number.isInteger(spurions) && spurions >= 1))
+    throw new Error(`bench mimmx-step: --spurions must be a whole number >= 1, got ${opts.spurions}`);
+  const batch = syntheticBatch(opts.batch, spurions);
+  const mtl = make({ method: "mtl" }, spurions);
   // "reuse" mode: one update() = 1 encoder batch + N_MI critic batches, i.e. one full MIMM-X step.
-  const mimmx = make({ method: "mimmx", ...METHOD_LAYER_MIMMX, ...(opts.mimmx ?? {}) });
+  const mimmx = make(
+    { method: "mimmx", ...METHOD_LAYER_MIMMX, ...(opts.mimmx ?? {}) },
+    spurions,
+  ) as Method & {
+    pairs?: unknown[];
+  };
   const mtlTimes: number[] = [];
   const mimmxTimes: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -78,13 +106,16 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   let published: number | null = null;
   const publishedSteps = opts.publishedSteps ?? 1;
   if (publishedSteps > 0) {
-    const pub = make({
-      method: "mimmx",
-      ...METHOD_LAYER_MIMMX,
-      estimator: "published",
-      gradNorm: false,
-      attention: false,
-    });
+    const pub = make(
+      {
+        method: "mimmx",
+        ...METHOD_LAYER_MIMMX,
+        estimator: "published",
+        gradNorm: false,
+        attention: false,
+      },
+      spurions,
+    );
     published = timeSteps(pub, batch, publishedSteps, 1);
   }
   const mtlBest = Math.min(...mtlTimes);
@@ -94,7 +125,10 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
     mtl_step_seconds: mtlBest,
     published_critic_step_seconds: published,
     ratio: mimmxBest / mtlBest,
+    ratio_median: median(mimmxTimes.map((t, r) => t / mtlTimes[r])),
     published_ratio: published === null ? null : published / mtlBest,
+    spurions,
+    pairs: mimmx.pairs?.length ?? 0,
     batch: opts.batch,
     threads: torch.getNumThreads(),
   };

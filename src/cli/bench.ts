@@ -84,6 +84,28 @@ const BENCHES: Record<string, Bench> = {
       });
     },
   },
+  ddp: {
+    summary:
+      "the small CNN at 28x28 under ERM and MIMM-X: 2 processes x 1 thread vs 1 x 2 threads and vs PyTorch DDP (targets 0.9, 0.95)",
+    spec: {
+      batch: { type: "number", default: 128, help: "global batch size (divides over 2 processes)" },
+      steps: { type: "number", default: 30, help: "timed steps per run" },
+      warmup: { type: "number", default: 5, help: "untimed steps before them" },
+      rounds: { type: "number", default: 3, help: "rounds; the median of each figure is kept" },
+      "no-torch": { type: "boolean", default: false, help: "skip the PyTorch DDP side" },
+      json: { type: "boolean", default: false, help: "print one JSON line" },
+    },
+    run: async (o) => {
+      const { benchDdp } = await import("../../bench/ddp.js");
+      return benchDdp({
+        batch: o.batch as number,
+        steps: o.steps as number,
+        warmup: o.warmup as number,
+        rounds: o.rounds as number,
+        noTorch: o["no-torch"] as boolean,
+      });
+    },
+  },
   "mimmx-step": {
     summary:
       "seconds per MIMM-X training step (N_FE encoder + N_MI critic batches) vs an MTL step, and the published critic",
@@ -96,6 +118,7 @@ const BENCHES: Record<string, Bench> = {
         default: 1,
         help: "timed steps of the published 3x400 critic (0 skips it)",
       },
+      spurions: { type: "number", default: 2, help: "number of spurions N (all pairs: 10 critics at N = 4)" },
       threads: { type: "number", default: threads, help: "intra-op threads" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
@@ -106,6 +129,7 @@ const BENCHES: Record<string, Bench> = {
         steps: o.steps as number,
         rounds: o.rounds as number,
         publishedSteps: o["published-steps"] as number,
+        spurions: o.spurions as number,
         threads: o.threads as number,
       });
     },

@@ -3,6 +3,7 @@
 // overlapped gradient all-reduce), SyncBatchNorm, the distributed sampler and the launcher.
 export * from "./ddp.js";
 export * from "./env.js";
+export * from "./global-batch.js";
 export * from "./launch.js";
 export * from "./method.js";
 export * from "./process-group.js";

@@ -130,3 +130,14 @@ export function allGatherRows(t: Tensor): Tensor {
   if (!isInitialized()) return t.clone();
   return new Tensor(native.dist_all_gather_autograd(t._h));
 }
+
+/**
+ * In place, the mean over ranks of each tensor (nulls skipped); nothing without a process group.
+ * For gradients a method reads before the reducer averages them (MIMM-X's s and GradNorm's norms
+ * on the last shared layer): the norm of the mean is the one-process norm, the mean of the norms
+ * is not.
+ */
+export function allReduceMeanInPlace(ts: (Tensor | null)[]): void {
+  if (!isInitialized()) return;
+  for (const t of ts) if (t) native.dist_all_reduce(t._h, "avg");
+}

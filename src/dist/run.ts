@@ -5,6 +5,7 @@
 // evaluates, audits and reports a method.
 import { isDistributedEnv } from "./env.js";
 import {
+  allReduceMean,
   allReduceSumNumbers,
   barrier,
   destroyProcessGroup,
@@ -50,4 +51,30 @@ export function afterEvaluation(): void {
 export function anyRank(flag: boolean): boolean {
   if (getWorldSize() === 1) return flag;
   return allReduceSumNumbers([flag ? 1 : 0])[0] > 0;
+}
+
+/** What every rank must decide together at the end of a step. */
+export interface StepAgreement {
+  /** some rank was interrupted */
+  aborted: boolean;
+  /** some rank's step gave NaN/Inf */
+  nonFinite: boolean;
+}
+
+/** anyRank of both flags in one collective (the flags themselves in one process). */
+export function agreeOnStep(local: StepAgreement): StepAgreement {
+  if (getWorldSize() === 1) return { ...local };
+  const [a, n] = allReduceSumNumbers([local.aborted ? 1 : 0, local.nonFinite ? 1 : 0]);
+  return { aborted: a > 0, nonFinite: n > 0 };
+}
+
+/**
+ * The mean over ranks of every logged number (in key order; every rank logs the same keys on the
+ * same step). One collective; the values themselves in one process.
+ */
+export function meanOverRanks(values: Record<string, number>): Record<string, number> {
+  if (getWorldSize() === 1) return values;
+  const keys = Object.keys(values).sort();
+  const means = allReduceMean(keys.map((k) => values[k]));
+  return Object.fromEntries(keys.map((k, i) => [k, means[i]]));
 }

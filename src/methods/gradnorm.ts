@@ -6,6 +6,8 @@
 // across terms and Adam's per-coordinate normalisation keeps the step size meaningful for each.
 // Afterwards w is kept positive and renormalised to sum to the number of terms.
 
+import { allReduceMean } from "../dist/process-group.js";
+
 export interface GradNormConfig {
   /** exponent of the inverse training rate in the target G r_k^alpha */
   alpha: number;
@@ -58,7 +60,12 @@ export class GradNormWeights {
    * One update from the unweighted gradient norms n_k and loss values L_k of this step. Returns the
    * weighted norms G_k before the update (for logging).
    */
-  update(gradNorms: number[], losses: number[]): number[] {
+  update(localNorms: number[], localLosses: number[]): number[] {
+    // Under DDP each rank observes its own share: the means over ranks make w the same everywhere
+    // (the identity in one process).
+    const agreed = allReduceMean([...localNorms, ...localLosses]);
+    const gradNorms = agreed.slice(0, localNorms.length);
+    const losses = agreed.slice(localNorms.length);
     const r = this.rates(losses);
     const g = gradNorms.map((n, k) => this.w[k] * n);
     const gMean = g.reduce((a, b) => a + b, 0) / g.length;

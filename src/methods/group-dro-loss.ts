@@ -3,6 +3,7 @@
 // q_g <- q_g exp(eta L_g), renormalised, and the loss is sum_g q_g L_g, i.e. mostly the worst
 // groups. Groups come from groups.ts ("joint" cells or the (y, z_i) pair families).
 
+import { allReduceSumNumbers, getWorldSize } from "../dist/process-group.js";
 import type { TaskSpec } from "../models/index.js";
 import * as nn from "../nn/index.js";
 import { tensor } from "../tensor/creation.js";
@@ -70,10 +71,17 @@ export class GroupDroLoss {
   loss(logits: Tensor, batch: Batch): { loss: Tensor; groupLosses: number[]; present: boolean[] } {
     const perSample = nn.F.crossEntropy(logits, batch.y, { reduction: "none", ignoreIndex: -1 });
     const member = this.membership(batch); // [B, G]
-    const counts = member.sum(0);
-    const groupLoss = member.t().matmul(perSample.unsqueeze(1)).squeeze(1).div(counts.clamp(1)); // [G]
-    const groupLosses = groupLoss.toArray();
-    const present = counts.toArray().map((c) => c > 0);
+    const localSums = member.t().matmul(perSample.unsqueeze(1)).squeeze(1); // [G]
+    // The global batch's group sums and counts (this rank's own in one process): q and the group
+    // means are then the same on every rank and equal one process at the whole batch.
+    const G = this.numGroups;
+    const agreed = allReduceSumNumbers([...localSums.toArray(), ...member.sum(0).toArray()]);
+    const counts = agreed.slice(G);
+    const groupLosses = agreed.slice(0, G).map((sum, g) => sum / Math.max(1, counts[g]));
+    const present = counts.map((c) => c > 0);
+    // This rank's part of the global group means, scaled by the world size so that the gradient
+    // reducer's mean over ranks is the gradient of sum_g q_g L_g on the global batch.
+    const groupLoss = localSums.mul(tensor(counts.map((n) => getWorldSize() / Math.max(1, n))));
     const eta = this.cfg.eta;
     this.q = this.q.map((qg, g) => (present[g] ? qg * Math.exp(eta * groupLosses[g]) : qg));
     const z = this.q.reduce((a, b) => a + b, 0);

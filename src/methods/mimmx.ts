@@ -22,6 +22,9 @@
 // Heads and critics are each differentiated once: the heads read disjoint parts of f, so the one
 // class pass gives every CE term's gradient on W (row block k belongs to part k alone), and a single
 // f.backward finishes the encoder.
+
+import { globalCriticInputs } from "../dist/global-batch.js";
+import { allReduceMeanInPlace } from "../dist/process-group.js";
 import type { EstimatorConfig, EstimatorPreset } from "../mi/estimator.js";
 import { assertAllFinite } from "../mi/guard.js";
 import { KernelPairEstimators } from "../mi/kernel-pairs.js";
@@ -242,6 +245,9 @@ export class Mimmx extends BaseMethod {
     const headParams = this.model.heads.parameters();
     const cls = P.classificationGradients(P.weightedClassLoss(ceTerms, w), f, W, headParams);
     const mi = miLoss ? P.miGradients(miLoss, f, W) : { f: null, W: null };
+    // Under DDP: both W-gradients become the global batch's, so s and GradNorm's norms are the
+    // one-process ones on every rank (what reaches W.grad is averaged again, which keeps it).
+    allReduceMeanInPlace([cls.W, mi.W]);
 
     // s, then grad L_class + lambda w_MI s grad L_MI into the parameters.
     let s = 1;
@@ -249,6 +255,7 @@ export class Mimmx extends BaseMethod {
     if (adaptive && cfg.scalingScope === "encoder") {
       const encoderParams = this.model.encoder.parameters();
       const g = encoderGradients(f, encoderParams, cls, mi);
+      allReduceMeanInPlace([...g.cls, ...g.mi]); // the global batch's gradients, as for W below
       s = P.encoderScale(g);
       assembleOnParameters(encoderParams, g, lambda * wMi * s);
     } else {
@@ -286,11 +293,9 @@ export class Mimmx extends BaseMethod {
   private miLoss(parts: Tensor[], logits: Tensor[], batch: Batch, logs: Record<string, number>): Tensor {
     const est = this.estimators!;
     est.module.train();
-    const { surrogates, estimates } = est.terms(
-      this.criticViews(parts, logits, batch),
-      batch.y,
-      this.pairWeights(batch),
-    );
+    // The critics score the global batch (every rank's rows; the inputs themselves in one process).
+    const g = globalCriticInputs(this.criticViews(parts, logits, batch), batch);
+    const { surrogates, estimates } = est.terms(g.views, g.batch.y, this.pairWeights(g.batch));
     this.pairs.forEach((p, i) => {
       logs[`mi/${p.name}`] = estimates[i];
     });
@@ -346,12 +351,15 @@ export class Mimmx extends BaseMethod {
   /** What every critic step on these features needs, built once (views, stacked inputs, weights). */
   private criticInputs(features: Tensor, batch: Batch): CriticInputs {
     const est = this.estimators!;
-    const views = this.criticViews(this.model.split(features.detach()), undefined, batch);
+    const g = globalCriticInputs(
+      this.criticViews(this.model.split(features.detach()), undefined, batch),
+      batch,
+    );
     return {
-      views,
-      stacked: est instanceof StackedPairEstimators ? est.stackInputs(views) : null,
-      condition: batch.y,
-      logWeights: this.pairWeights(batch),
+      views: g.views,
+      stacked: est instanceof StackedPairEstimators ? est.stackInputs(g.views) : null,
+      condition: g.batch.y,
+      logWeights: this.pairWeights(g.batch),
     };
   }
 

@@ -1,6 +1,8 @@
 // The training loop shared by every method:
 //   for epoch: for batch: [abort? -> save, stop] seed torch from (seed, step); method.update inside
 //   tidy; NaN/Inf -> stop naming the term (the last good checkpoint stays); log; then evaluate,
+//   (under DDP the abort and NaN/Inf decisions are taken by every rank together and the logged
+//   losses are means over ranks; see src/dist/run.ts)
 //   step the method's learning-rate schedules, keep the best checkpoint, early-stop, save the "last"
 //   checkpoint.
 // Resume loads the "last" checkpoint (weights, optimisers, schedules, method state, position) and,
@@ -21,6 +23,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { getWorldSize } from "../dist/process-group.js";
+import { agreeOnStep, meanOverRanks } from "../dist/run.js";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { NonFiniteError } from "../mi/guard.js";
@@ -201,6 +205,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     ...extra,
   });
 
+  // Under DDP every rank must stop at the same step: an interrupt one rank sees is agreed on at
+  // the end of the step (agreeOnStep) and taken at the top of the next one.
+  const distributed = getWorldSize() > 1;
+  let abortAgreed = false;
   while (pos.epoch < o.epochs) {
     const epochStart = performance.now();
     let index = 0;
@@ -210,7 +218,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       // returns to the event loop, so a Ctrl-C handler (the abort signal) and Node's finalisers of
       // freed native handles would only run after training.
       await yieldToEventLoop();
-      if (o.signal?.aborted) {
+      if (distributed ? abortAgreed : o.signal?.aborted) {
         // Logged before the save, so the checkpoint's metrics length keeps this row.
         log({ type: "aborted", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep });
         save(lastPath);
@@ -223,27 +231,37 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       // The torch random state of each step depends only on (seed, globalStep).
       manualSeed(hashSeed(seed, pos.globalStep));
       for (const opt of Object.values(o.method.optimizers)) opt.lastGradNorm = null;
-      let losses: Record<string, number>;
+      let losses: Record<string, number> = {};
+      let nonFinite: NonFiniteError | null = null;
       try {
         losses = tidy(() => o.method.update(makeBatch()));
       } catch (e) {
-        if (e instanceof NonFiniteError) {
-          // Nothing was stepped with the bad values; the last checkpoint on disk is the last good one.
-          log({
-            type: "non-finite",
-            epoch: pos.epoch,
-            step: pos.stepInEpoch,
-            globalStep: pos.globalStep,
-            term: e.term,
-            value: String(e.value),
-          });
-          return result("non-finite", { nonFiniteTerm: e.term });
-        }
-        throw e;
+        if (!(e instanceof NonFiniteError)) throw e;
+        nonFinite = e;
+      }
+      // One small collective under DDP (the local flags in one process). A rank whose check fires
+      // before one of the step's collectives leaves the others waiting in it: they fail with the
+      // collective's error instead (the guards run before the backward pass, so this is rare).
+      const agreed = agreeOnStep({ aborted: o.signal?.aborted ?? false, nonFinite: nonFinite !== null });
+      abortAgreed = agreed.aborted;
+      if (agreed.nonFinite) {
+        // Nothing was stepped with the bad values; the last checkpoint on disk is the last good one.
+        const term = nonFinite?.term ?? "(on another rank)";
+        log({
+          type: "non-finite",
+          epoch: pos.epoch,
+          step: pos.stepInEpoch,
+          globalStep: pos.globalStep,
+          term,
+          value: String(nonFinite?.value ?? "NaN/Inf"),
+        });
+        return result("non-finite", { nonFiniteTerm: term });
       }
       // The gradient norm of optimizers that clip it (before clipping, as clip_grad_norm_ returns it).
       for (const [name, opt] of Object.entries(o.method.optimizers))
         if (opt.maxGradNorm > 0 && opt.lastGradNorm !== null) losses[`grad_norm/${name}`] = opt.lastGradNorm;
+      // What is logged is the global batch's: the mean over ranks (each rank's share is the same size).
+      losses = meanOverRanks(losses);
       const event = { epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, losses };
       if (pos.globalStep % (o.logEvery ?? 1) === 0)
         log({ type: "step", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, ...losses });

@@ -9,7 +9,15 @@ import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePort, launch } from "../../src/dist/launch.js";
-import { type ErmResult, initialState, trainErm } from "./scenarios.js";
+import {
+  type ErmResult,
+  type InterruptRun,
+  initialState,
+  mimmxEstimates,
+  type StateRun,
+  trainErm,
+  trainStatefulMethods,
+} from "./scenarios.js";
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), "worker.js");
 const tmp = mkdtempSync(join(tmpdir(), "mimmx-ddp-"));
@@ -39,9 +47,15 @@ async function runBoth<T>(scenario: string): Promise<T[]> {
 }
 
 /** The "erm" scenario's two ranks, launched once for the two tests that read them. */
-let launched: Promise<
-  { collectives: Record<string, unknown>; erm: ErmResult; every: Record<string, Record<string, number[]>> }[]
-> | null = null;
+interface Launched {
+  collectives: Record<string, unknown>;
+  erm: ErmResult;
+  every: Record<string, Record<string, number[]>>;
+  estimates: Record<string, number>;
+  stateful: Record<string, StateRun>;
+  interrupted: InterruptRun;
+}
+let launched: Promise<Launched[]> | null = null;
 function both() {
   launched ??= runBoth("erm");
   return launched;
@@ -133,6 +147,85 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
     assert.ok(Object.keys(r0).length >= 6, Object.keys(r0).join(", "));
     for (const name of Object.keys(r0))
       assert.equal(maxAbsDiff(r0[name], r1[name]), 0, `${name}: ranks diverged`);
+  });
+
+  test("MIMM-X's MI estimates on the gathered batch equal one process's on the whole batch (same sampled negatives)", async () => {
+    const [r0, r1] = (await both()).map((r) => r.estimates);
+    const single = mimmxEstimates();
+    const keys = Object.keys(single).sort();
+    // every pair's estimate in the encoder pass and in the critic update, and the MI loss
+    assert.ok(keys.filter((k) => k.startsWith("mi/")).length >= 3, keys.join(", "));
+    assert.ok(
+      keys.some((k) => k.startsWith("critic_mi/")),
+      keys.join(", "),
+    );
+    for (const r of [r0, r1]) {
+      assert.deepEqual(Object.keys(r).sort(), keys);
+      for (const k of keys)
+        assert.ok(Math.abs(r[k] - single[k]) < 1e-5, `${k}: ${r[k]} vs one process ${single[k]}`);
+    }
+  });
+
+  test("batch-derived method state (s, GradNorm w, attention, DV EMAs, GroupDRO q) identical across ranks", async () => {
+    const [r0, r1] = (await both()).map((r) => r.stateful);
+    const single = await trainStatefulMethods();
+    assert.deepEqual(Object.keys(r0).sort(), Object.keys(single).sort());
+    for (const name of Object.keys(single)) {
+      const [a, b, one] = [r0[name], r1[name], single[name]];
+      assert.equal(a.steps.length, 4, name);
+      // state is exactly the same on both ranks, step by step and at the end
+      assert.deepEqual(a.state, b.state, `${name}: getState() differs across ranks`);
+      assert.deepEqual(a.steps, b.steps, `${name}: per-step state differs across ranks`);
+      assert.equal(maxAbsDiff(a.params, b.params), 0, `${name}: parameters diverged`);
+      // and it is state that moved: not the initial values a test could pass with
+      const last = a.steps[a.steps.length - 1];
+      if (name.startsWith("mimmx")) {
+        assert.ok(
+          Object.keys(last).some((k) => k.startsWith("w/")) &&
+            Object.keys(last).some((k) => k.startsWith("att/")),
+        );
+        assert.ok(
+          Object.keys(last).some((k) => k.startsWith("w/") && Math.abs(last[k] - 1) > 1e-4),
+          JSON.stringify(last),
+        );
+        // first step (same weights everywhere): s and GradNorm's w from the global batch's gradients
+        // on W equal one process's at the whole batch
+        for (const k of Object.keys(one.steps[0]).filter((k) => k === "scale" || k.startsWith("w/")))
+          assert.ok(
+            Math.abs(a.steps[0][k] - one.steps[0][k]) < 1e-5,
+            `${name} ${k}: ${a.steps[0][k]} vs ${one.steps[0][k]}`,
+          );
+        const ema = a.state.ema as (number | null)[];
+        assert.ok(ema.length >= 3 && ema.every((v) => v !== null && Number.isFinite(v)), JSON.stringify(ema));
+      } else {
+        const q = Object.entries(last).filter(([k]) => k.startsWith("q/"));
+        assert.ok(
+          q.some(([, v]) => Math.abs(v - q[0][1]) > 1e-4),
+          `q did not move: ${JSON.stringify(q)}`,
+        );
+        // GroupDRO's q from the global batch's group losses equals one process's at the whole batch
+        for (const [k, v] of q)
+          assert.ok(Math.abs(v - one.steps[3][k]) < 1e-5, `${k}: ${v} vs ${one.steps[3][k]}`);
+      }
+    }
+  });
+
+  test("the loop: an interrupt on one rank stops every rank at the same step; logged losses are means over ranks", async () => {
+    const [r0, r1] = (await both()).map((r) => r.interrupted);
+    // rank 1 aborted in step 1's progress callback, after that step's agreement: both ranks agree
+    // at the end of step 2 and stop at the top of step 3 (rank 0 never saw the signal itself)
+    for (const r of [r0, r1]) {
+      assert.equal(r.status, "aborted");
+      assert.equal(r.globalStep, 3);
+      assert.equal(r.logged.length, 3);
+    }
+    assert.deepEqual(r0.logged, r1.logged);
+    for (let step = 0; step < 2; step++) {
+      const a = r0.local[step].loss;
+      const b = r1.local[step].loss;
+      assert.notEqual(a, b, "the two shares gave the same loss: the mean would not be tested");
+      assert.ok(Math.abs(r0.logged[step].loss - (a + b) / 2) < 1e-12, JSON.stringify(r0.logged[step]));
+    }
   });
 
   test("a killed rank ends the run: the survivor exits non-zero naming the failed collective", async () => {

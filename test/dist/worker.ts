@@ -3,7 +3,13 @@
 import { writeFileSync } from "node:fs";
 import * as dist from "../../src/dist/index.js";
 import * as torch from "../../src/tensor/index.js";
-import { trainErm, trainEveryMethod } from "./scenarios.js";
+import {
+  mimmxEstimates,
+  trainErm,
+  trainEveryMethod,
+  trainInterruptedOnRank1,
+  trainStatefulMethods,
+} from "./scenarios.js";
 
 async function collectives(rank: number): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
@@ -46,12 +52,16 @@ async function main() {
   console.log("ready");
   const shard = { rank: env.rank, worldSize: env.worldSize };
   let result: unknown;
-  // One launch for both (each start of a rank costs seconds): the collectives, then ERM.
+  // One launch for all (each start of a rank costs seconds): the collectives, ERM, every method,
+  // MIMM-X's estimates on the gathered batch, the methods with batch-derived state.
   if (scenario === "erm")
     result = {
       collectives: await collectives(env.rank),
       erm: await trainErm(shard),
       every: await trainEveryMethod(shard),
+      estimates: mimmxEstimates(shard),
+      stateful: await trainStatefulMethods(shard),
+      interrupted: await trainInterruptedOnRank1(shard),
     };
   // Trains until killed (the dead-rank tests kill one rank mid-run).
   else if (scenario === "long") result = await trainErm(shard, 1_000_000);

@@ -1,0 +1,87 @@
+// One process of `mimmx bench ddp` (bench/ddp.ts starts it: as each rank of a 2-process launch, or
+// alone at the combined batch). Trains the small CNN on synthetic 28x28 data through the training
+// loop (so the loop's per-step agreement and loss means are paid for), times the steps after the
+// warm-up, and writes {step_seconds, losses, weights} to the file in argv (rank 0 only).
+// argv: <erm|mimmx> <global batch> <timed steps> <warm-up steps> <output file>
+import { writeFileSync } from "node:fs";
+import { distributeMethod } from "../src/dist/method.js";
+import { currentShard, isWriterRank, joinRunIfDistributed } from "../src/dist/run.js";
+import { createMethod, type MethodConfig } from "../src/methods/index.js";
+import * as torch from "../src/tensor/index.js";
+import { type ArrayDataset, arraySource, Rng, train } from "../src/train/index.js";
+import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
+
+const TASKS = [
+  { name: "y", numClasses: 2 },
+  { name: "z0", numClasses: 2 },
+  { name: "z1", numClasses: 2 },
+];
+
+/** Noise images with a bright square where a label is 1 (y, z0, z1 in three corners). */
+function syntheticData(n: number): ArrayDataset {
+  const rng = new Rng(17);
+  const images = new Float32Array(n * 784);
+  const labels = { y: new Int32Array(n), z0: new Int32Array(n), z1: new Int32Array(n) };
+  for (let i = 0; i < n; i++) {
+    labels.y[i] = rng.next() < 0.5 ? 1 : 0;
+    labels.z0[i] = rng.next() < 0.9 ? labels.y[i] : 1 - labels.y[i];
+    labels.z1[i] = rng.next() < 0.9 ? labels.y[i] : 1 - labels.y[i];
+    for (let p = 0; p < 784; p++) images[i * 784 + p] = 0.1 * (rng.next() - 0.5);
+    [labels.y[i], labels.z0[i], labels.z1[i]].forEach((v, c) => {
+      if (!v) return;
+      const [r0, c0] = [
+        [2, 2],
+        [2, 20],
+        [20, 2],
+      ][c];
+      for (let r = r0; r < r0 + 5; r++) for (let q = c0; q < c0 + 5; q++) images[i * 784 + r * 28 + q] += 1;
+    });
+  }
+  return { images, itemShape: [1, 28, 28], labels, length: n };
+}
+
+async function main() {
+  const [methodName, batchArg, stepsArg, warmupArg, outPath] = process.argv.slice(2);
+  const [batch, steps, warmup] = [batchArg, stepsArg, warmupArg].map(Number);
+  const leave = joinRunIfDistributed();
+  torch.manualSeed(0);
+  const extra = methodName === "mimmx" ? METHOD_LAYER_MIMMX : {};
+  const method = createMethod({
+    method: methodName,
+    tasks: TASKS,
+    encoder: { name: "small-cnn" },
+    partSize: 2,
+    lr: 1e-3,
+    ...extra,
+  } as MethodConfig);
+  const shard = currentShard();
+  const ddp = shard ? distributeMethod(method) : null;
+  const ds = syntheticData(batch * (steps + warmup));
+  const tasks = { primary: "y", spurions: ["z0", "z1"] };
+  const stamps: number[] = [];
+  const losses: number[] = [];
+  await train({
+    method,
+    data: arraySource(ds, { batchSize: batch, tasks, seed: 3, shard }),
+    epochs: 1,
+    seed: 5,
+    onProgress: (e) => {
+      stamps.push(performance.now());
+      losses.push(e.losses.loss);
+    },
+  });
+  const weights: number[] = [];
+  for (const [, t] of method.stateModule.stateDict())
+    weights.push(...Array.from(t.dataSync() as ArrayLike<number>, Number));
+  ddp?.dispose();
+  if (isWriterRank()) {
+    const stepSeconds = (stamps[stamps.length - 1] - stamps[warmup - 1]) / 1000 / steps;
+    writeFileSync(outPath, JSON.stringify({ step_seconds: stepSeconds, losses, weights }));
+  }
+  leave();
+}
+
+main().catch((e) => {
+  console.error(`bench ddp worker (rank ${process.env.RANK ?? 0}): ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});

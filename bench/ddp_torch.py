@@ -1,0 +1,67 @@
+"""PyTorch side of `mimmx bench ddp`: torch.nn.parallel.DistributedDataParallel with gloo on the
+same small CNN as bench/erm_torch.py (ERM, Adam), N processes x 1 thread on loopback, each with its
+share of the global batch. Rank 0 prints one JSON line: {"step_seconds": ...}.
+Run with Debian's /usr/bin/python3 (python3-torch).
+"""
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from erm_torch import Net  # noqa: E402
+
+
+def rank_main(rank, world, port, a, queue):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = nn.parallel.DistributedDataParallel(Net())
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(1 + rank)
+    x = torch.randn(a.batch // world, 1, 28, 28, generator=g)
+    y = torch.randint(0, 2, (a.batch // world,), generator=g)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(a.warmup):
+        step()
+    dist.barrier()
+    t0 = time.perf_counter()
+    for _ in range(a.steps):
+        step()
+    dist.barrier()
+    if rank == 0:
+        queue.put((time.perf_counter() - t0) / a.steps)
+    dist.destroy_process_group()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--world", type=int, default=2)
+    a = p.parse_args()
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    ctx = mp.get_context("spawn")
+    queue = ctx.SimpleQueue()
+    mp.start_processes(rank_main, args=(a.world, port, a, queue), nprocs=a.world, join=True, start_method="spawn")
+    print(json.dumps({"step_seconds": queue.get(), "world": a.world, "batch": a.batch}))
+
+
+if __name__ == "__main__":
+    main()
