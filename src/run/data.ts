@@ -38,6 +38,7 @@ import type { ItemOrigin } from "../data/sources/manifest.js";
 import { pairingOf } from "../data/splits/confounded.js";
 import { computeCounts } from "../data/splits/counts.js";
 import { hashSeed } from "../util/random.js";
+import { maskTo, type PoolName, planRows, type RowPlan } from "./natural.js";
 import { checkSkipped, type SkippedFile } from "./skipped.js";
 
 export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted" | "test_balanced";
@@ -45,13 +46,25 @@ export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted
 export interface PreparedData {
   /** primary first, then the spurions in config order (feature-part order) */
   tasks: TaskInfo[];
-  splits: Partial<Record<SplitName, InMemoryDataset>> &
-    Record<Exclude<SplitName, "train_oracle">, InMemoryDataset>;
+  /**
+   * train and validation always; the induced-shift tests unless a split column leaves no test rows
+   * for them; train_oracle when asked for.
+   */
+  splits: Partial<Record<SplitName, InMemoryDataset>> & Record<"train" | "validation", InMemoryDataset>;
+  /** External test cohorts (data.external_tests), as they come: the natural distribution. */
+  external: ExternalTest[];
   counts: SplitCounts[];
   /** one sentence for the report */
   description: string;
   /** images that could not be read and were left out (on_unreadable: skip, within max_skipped) */
   skipped: SkippedFile[];
+}
+
+export interface ExternalTest {
+  /** where its rows came from, e.g. "valid.csv" or "site = B" */
+  from: string;
+  /** named after the test */
+  dataset: InMemoryDataset;
 }
 
 export interface PrepareOptions {
@@ -152,6 +165,7 @@ function prepareFashion(config: RunConfig): PreparedData {
     },
     counts,
     skipped: [],
+    external: [],
     description: `${tasks[0].description}; spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
   };
 }
@@ -245,8 +259,11 @@ function loadChexpert(config: RunConfig): SourceResult {
   });
 }
 
-/** Source "mri": brain-MRI cohorts (NIfTI + metadata CSV), whole volumes or slices. */
-function loadMri(config: RunConfig): SourceResult {
+/**
+ * Source "mri": brain-MRI cohorts (NIfTI + metadata CSV), whole volumes or slices. `cohorts` maps
+ * each cohort's CSV path to its name (the pseudo column "cohort" of split columns and tests).
+ */
+function loadMri(config: RunConfig): { src: SourceResult; cohorts: Map<string, string> } {
   const d = config.data;
   const m = d.mri;
   const root = d.root as string;
@@ -265,9 +282,11 @@ function loadMri(config: RunConfig): SourceResult {
           method: m.resize === "crop_or_pad" ? "cropOrPad" : "resample",
         }
       : { kind: "2d", axis: m.slice_axis, fractions: m.slices, size: d.image_size as [number, number] };
+  const csvOf = new Map<string, string>();
   const src = brainMri({
     cohorts: cohorts.map((c) => {
       const croot = c.root ? under(root, c.root) : root;
+      csvOf.set(under(croot, c.csv), c.name);
       return {
         name: c.name,
         csv: under(croot, c.csv),
@@ -291,7 +310,7 @@ function loadMri(config: RunConfig): SourceResult {
   });
   // FORMATS: orientation, spacing and windowing of the volumes as the config asks.
   src.dataset.pipeline.read = { ...src.dataset.pipeline.read, ...readOptionsOf(d, 3) };
-  return src;
+  return { src, cohorts: csvOf };
 }
 
 /** FORMATS: the image reader's options from data.reorient / spacing / window / window_*. */
@@ -307,9 +326,15 @@ function readOptionsOf(d: DataConfig, spatialDims: 2 | 3): ReadOptions {
   };
 }
 
-function loadSource(config: RunConfig): SourceResult {
+interface LoadedSource {
+  src: SourceResult;
+  /** mri: cohort name by CSV path */
+  cohorts?: Map<string, string>;
+}
+
+function loadSource(config: RunConfig): LoadedSource {
   const d = config.data;
-  if (d.source === "chexpert") return loadChexpert(config);
+  if (d.source === "chexpert") return { src: loadChexpert(config) };
   if (d.source === "mri") return loadMri(config);
   const root = d.root as string;
   const task = d.task as NonNullable<DataConfig["task"]>;
@@ -341,7 +366,7 @@ function loadSource(config: RunConfig): SourceResult {
         : [],
     ),
   ];
-  return fromManifest({
+  const src = fromManifest({
     csv: table,
     root,
     pathColumn,
@@ -354,6 +379,7 @@ function loadSource(config: RunConfig): SourceResult {
     itemShape,
     name: d.source,
   });
+  return { src };
 }
 
 async function prepareFromFiles(
@@ -362,13 +388,13 @@ async function prepareFromFiles(
   options: PrepareOptions,
 ): Promise<PreparedData> {
   const d = config.data;
-  const src = loadSource(config);
+  const { src, cohorts } = loadSource(config);
   const primary = src.tasks[0].name;
   const metaNames = d.spurions.filter((s) => s.kind === "metadata").map((s) => s.name);
   const metaTasks = new Map(src.tasks.slice(1).map((t, i) => [metaNames[i] ?? t.name, t]));
   const synthetic = d.spurions.filter((s) => s.kind !== "metadata");
   progress?.log(`data: ${src.summary.rowsKept} of ${src.summary.rowsInTable} rows usable`);
-  const pool = poolOf(
+  const full = poolOf(
     src.dataset,
     primary,
     [...metaTasks.values()].map((t) => t.name),
@@ -388,71 +414,246 @@ async function prepareFromFiles(
     ratio: s.ratio,
     kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
   }));
+  // Which pool each row is in (one "all", or the split column's train / validation / test), and
+  // the rows of the external tests given by a column value (they are in no pool).
+  const plan = planRows(d, src, cohorts);
+  const poolData = (p: PoolName) => ({
+    y: maskTo(full.y, plan, p),
+    spurions: Object.fromEntries(
+      [...metaTasks.entries()].map(([name, t]) => [name, maskTo(full.spurions[t.name], plan, p)]),
+    ),
+  });
+  const sc = d.split_column;
+  const poolNames: PoolName[] = sc ? ["train", "validation", "test"] : ["all"];
+  const pools = Object.fromEntries(poolNames.map((p) => [p, poolData(p)]));
+  const inPool = (p: PoolName) => countUsable(pools[p], spurionSpecs);
+  const requests: SplitRequest[] = [];
+  const testPool: PoolName = sc ? "test" : "all";
+  if (!sc || inPool("test") > 0)
+    requests.push(
+      { name: "test_balanced", pool: testPool, size: d.splits.test_balanced, mode: "balanced" },
+      { name: "test_inverted", pool: testPool, size: d.splits.test_inverted, mode: "inverted" },
+    );
+  else
+    progress?.log(
+      `data: data.split_column: no usable row has a test value (${sc.test.length > 0 ? sc.test.map((v) => `'${v}'`).join(", ") : "none listed"} in column '${sc.column}'), so the induced-shift tests test_inverted and test_balanced are skipped${d.external_tests.length > 0 ? "; the external tests remain" : ""}`,
+    );
+  if (!sc || sc.confound)
+    requests.push(
+      { name: "validation", pool: sc ? "validation" : "all", size: d.splits.validation, mode: "ratio" },
+      { name: "train", pool: sc ? "train" : "all", size: d.splits.train, mode: "ratio" },
+    );
   const splitConfig = {
     primary: { name: primary, numClasses: tasks[0].numClasses },
     spurions: spurionSpecs,
-    pools: {
-      all: {
-        y: pool.y,
-        spurions: Object.fromEntries(
-          [...metaTasks.entries()].map(([name, t]) => [name, pool.spurions[t.name]]),
-        ),
-      },
-    },
-    splits: [
-      { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" as const },
-      { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" as const },
-      { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" as const },
-      { name: "train", pool: "all", size: d.splits.train, mode: "ratio" as const },
-    ],
+    pools,
+    splits: requests,
     seed: config.seed,
     coupling: d.spurion_coupling,
   };
-  const splits = makeConfoundedSplits(splitConfig);
-  if (options.oracle) splits.push(oracleSplit(splitConfig, d));
+  const splits = requests.length > 0 ? makeConfoundedSplits(splitConfig) : [];
+  // split_column.confound false: the dataset's own train and validation rows, as they are.
+  if (sc && !sc.confound)
+    for (const name of ["validation", "train"] as const)
+      splits.push(asIsSplit(name, pools[name], splitConfig.primary, spurionSpecs, sc));
+  if (options.oracle) {
+    const trainSize = splits.find((s) => s.name === "train")?.rows.length ?? d.splits.train;
+    splits.push(oracleSplit(splitConfig, d, sc ? "train" : "all", trainSize));
+  }
   const out = {} as PreparedData["splits"];
   const counts: SplitCounts[] = [];
   const skipped: SkippedFile[] = [];
+  const countsOf = (name: string, ds: InMemoryDataset) =>
+    computeCounts({
+      split: name,
+      primary,
+      y: ds.labels[primary],
+      numClasses: tasks[0].numClasses,
+      spurions: spurionSpecs.map((sp) => ({
+        name: sp.name,
+        // External tests carry no synthetic spurion (none is written into their images).
+        values: ds.labels[sp.name] ?? new Int32Array(ds.length).fill(-1),
+        numClasses: sp.numClasses,
+        pairing: pairingOf(sp, tasks[0].numClasses),
+      })),
+    });
   for (const s of splits) {
     const decoded = await decodeSplit(config, src.dataset, src.origins, s, tasks, synthetic, progress);
     out[s.name as SplitName] = decoded.dataset;
     skipped.push(...decoded.skipped);
     // The counts of what the split holds after unreadable images left it, not of what was planned.
-    counts.push(
-      decoded.skipped.length === 0
-        ? s.counts
-        : computeCounts({
-            split: s.name,
-            primary,
-            y: decoded.dataset.labels[primary],
-            numClasses: tasks[0].numClasses,
-            spurions: spurionSpecs.map((sp) => ({
-              name: sp.name,
-              values: decoded.dataset.labels[sp.name],
-              numClasses: sp.numClasses,
-              pairing: pairingOf(sp, tasks[0].numClasses),
-            })),
-          }),
+    counts.push(decoded.skipped.length === 0 ? s.counts : countsOf(s.name, decoded.dataset));
+  }
+  const external: ExternalTest[] = [];
+  for (const [k, t] of d.external_tests.entries()) {
+    const ownNames = [primary, ...metaNames.map((n) => (metaTasks.get(n) as TaskInfo).name)];
+    const test = externalSource(config, k, src, ownNames, plan, tasks);
+    const decoded = await decodeSplit(
+      config,
+      test.source.dataset,
+      test.source.origins,
+      test.split,
+      tasks,
+      [],
+      progress,
     );
+    external.push({ from: test.from, dataset: decoded.dataset });
+    skipped.push(...decoded.skipped);
+    counts.push(countsOf(t.name, decoded.dataset));
   }
   return {
     tasks,
     splits: out,
+    external,
     // train_oracle is a training split, not one of the protocol's tables.
     counts: counts.filter((c) => c.split !== "train_oracle"),
     skipped,
-    description: `${d.source} (${d.root}): ${primary} with spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
+    description: `${d.source} (${d.root}): ${primary} with spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}${sc ? `; train / validation / test from column '${sc.column}'${sc.confound ? " (confounded to the ratios)" : " (as they are)"}` : ""}${external.length > 0 ? `; external tests ${external.map((e) => `${e.dataset.name} (${e.from})`).join(", ")}` : ""}.`,
+  };
+}
+
+type PoolArrays = { y: Int32Array; spurions: Record<string, Int32Array> };
+
+/** Rows of a pool the splits can use: a known label and every natural spurion known. */
+function usableRows(pool: PoolArrays, specs: readonly SpurionSpec[]): number[] {
+  const rows: number[] = [];
+  for (let r = 0; r < pool.y.length; r++) {
+    if (pool.y[r] < 0) continue;
+    if (specs.some((s) => s.kind === "natural" && !(pool.spurions[s.name][r] >= 0))) continue;
+    rows.push(r);
+  }
+  return rows;
+}
+
+function countUsable(pool: PoolArrays, specs: readonly SpurionSpec[]): number {
+  return usableRows(pool, specs).length;
+}
+
+/** Every usable row of a split-column pool, in file order, with its own labels (no resampling). */
+function asIsSplit(
+  name: "train" | "validation",
+  pool: PoolArrays,
+  primary: { name: string; numClasses: number },
+  specs: readonly SpurionSpec[],
+  sc: NonNullable<DataConfig["split_column"]>,
+): ConfoundedSplit {
+  const rows = Int32Array.from(usableRows(pool, specs));
+  if (rows.length === 0)
+    throw new Error(
+      `data.split_column: no usable ${name} row (${sc[name].map((v) => `'${v}'`).join(", ")} in column '${sc.column}', with a label and every spurion known)`,
+    );
+  const labels: Record<string, Int32Array> = { [primary.name]: rows.map((r) => pool.y[r]) };
+  for (const s of specs) labels[s.name] = rows.map((r) => pool.spurions[s.name][r]);
+  return {
+    name,
+    pool: name,
+    mode: "ratio",
+    rows,
+    labels,
+    targetRatios: {},
+    counts: computeCounts({
+      split: name,
+      primary: primary.name,
+      y: labels[primary.name],
+      numClasses: primary.numClasses,
+      spurions: specs.map((s) => ({
+        name: s.name,
+        values: labels[s.name],
+        numClasses: s.numClasses,
+        pairing: pairingOf(s, primary.numClasses),
+      })),
+    }),
+    oversampledRows: 0,
+  };
+}
+
+/**
+ * External test k: its source (the data's own, for a column filter; else its CSV read like the
+ * data's) and every usable row of it. Its labels must mean what the training labels mean.
+ */
+function externalSource(
+  config: RunConfig,
+  k: number,
+  own: SourceResult,
+  ownNames: string[],
+  plan: RowPlan,
+  tasks: TaskInfo[],
+): { source: SourceResult; from: string; split: Pick<ConfoundedSplit, "name" | "rows" | "labels"> } {
+  const d = config.data;
+  const t = d.external_tests[k];
+  const known = tasks.filter(
+    (task) => task.role === "primary" || d.spurions.find((s) => s.name === task.name)?.kind === "metadata",
+  );
+  if (t.column && t.values) {
+    const items = plan.external.get(t.name) ?? [];
+    return {
+      source: own,
+      from: `${t.column} = ${t.values.join(" or ")}`,
+      split: splitOf(t.name, own, items, known, ownNames),
+    };
+  }
+  const root = t.root ? (isAbsolute(t.root) ? t.root : join(d.root as string, t.root)) : (d.root as string);
+  if (
+    d.source === "mri" &&
+    tasks.some(
+      (task) =>
+        d.spurions.find((s) => s.name === task.name)?.column === "cohort" ||
+        (task.role === "primary" && d.task?.column === "cohort"),
+    )
+  )
+    throw new Error(
+      `data.external_tests[${k}] (${t.name}): a CSV test is one cohort of its own, so the label "cohort" means nothing there; list the cohort in data.mri.cohorts and give the test as column: cohort, values: [its name]`,
+    );
+  const other = loadSource({
+    ...config,
+    data: {
+      ...d,
+      root,
+      csv: t.csv,
+      mri: { ...d.mri, cohorts: [] },
+      split_column: undefined,
+      external_tests: [],
+    },
+  }).src;
+  // The same mapping gives the same classes, except where the classes are read from the data.
+  other.tasks.forEach((ot, i) => {
+    const mine = known[i];
+    const same =
+      mine &&
+      ot.numClasses === mine.numClasses &&
+      JSON.stringify(ot.classNames ?? null) === JSON.stringify(mine.classNames ?? null);
+    if (!same)
+      throw new Error(
+        `data.external_tests[${k}] (${t.name}): label ${mine?.name ?? ot.name} has classes ${JSON.stringify(ot.classNames ?? ot.numClasses)} in ${t.csv}, but ${JSON.stringify(mine?.classNames ?? mine?.numClasses)} in the training data; give the label a mapping (positive / values / threshold) so both read alike`,
+      );
+  });
+  return {
+    source: other,
+    from: t.csv as string,
+    split: splitOf(
+      t.name,
+      other,
+      other.dataset.items.map((_, i) => i),
+      known,
+      other.tasks.map((ot) => ot.name),
+    ),
   };
 }
 
 /**
  * train_oracle: as many rows as train with every spurion independent of the label (P(z = paired y)
  * = 1 / K_z), drawn after the protocol's splits so they stay as they are; it may reuse train's rows
- * but none of validation or the tests. A pool that cannot supply it is an error here, before any
- * method trains.
+ * but none of validation or the tests (with a split column: from the train rows only). A pool that
+ * cannot supply it is an error here, before any method trains.
  */
-function oracleSplit(cfg: Parameters<typeof makeConfoundedSplits>[0], d: DataConfig): ConfoundedSplit {
+function oracleSplit(
+  cfg: Parameters<typeof makeConfoundedSplits>[0],
+  d: DataConfig,
+  pool: PoolName,
+  size: number,
+): ConfoundedSplit {
   const ratios = Object.fromEntries(cfg.spurions.map((s) => [s.name, 1 / s.numClasses]));
+  const earlier = new Set(cfg.splits.map((s) => s.name));
   try {
     const all = makeConfoundedSplits({
       ...cfg,
@@ -460,27 +661,48 @@ function oracleSplit(cfg: Parameters<typeof makeConfoundedSplits>[0], d: DataCon
         ...cfg.splits,
         {
           name: "train_oracle",
-          pool: "all",
-          size: d.splits.train,
+          pool,
+          size,
           mode: "ratio",
           ratios,
-          disjointFrom: ["test_balanced", "test_inverted", "validation"],
+          disjointFrom: ["test_balanced", "test_inverted", "validation"].filter((n) => earlier.has(n)),
         },
       ],
     });
     return all[all.length - 1];
   } catch (e) {
     throw new Error(
-      `method "oracle" needs an uncorrelated training split (train_oracle: ${d.splits.train} rows, every spurion independent of ${cfg.primary.name}), and this data cannot supply it. Lower data.splits.train, or leave oracle out of the methods.\n${(e as Error).message}`,
+      `method "oracle" needs an uncorrelated training split (train_oracle: ${size} rows, every spurion independent of ${cfg.primary.name}), and this data cannot supply it. Lower ${d.split_column && !d.split_column.confound ? "the number of training rows (split_column.confound: true and data.splits.train)" : "data.splits.train"}, or leave oracle out of the methods.\n${(e as Error).message}`,
     );
   }
+}
+
+/**
+ * A test of the given items with their own labels, under the run's task names (`keys[i]`: the
+ * source's name of tasks[i]); rows with an unknown label are left out.
+ */
+function splitOf(
+  name: string,
+  src: SourceResult,
+  items: number[],
+  tasks: TaskInfo[],
+  keys: string[],
+): Pick<ConfoundedSplit, "name" | "rows" | "labels"> {
+  const usable = items.filter((i) => keys.every((k) => (src.dataset.items[i].labels[k] ?? -1) >= 0));
+  if (usable.length === 0)
+    throw new Error(`external test ${name}: no row with every label known (${items.length} rows in it)`);
+  const rows = Int32Array.from(usable);
+  const labels = Object.fromEntries(
+    tasks.map((t, j) => [t.name, Int32Array.from(usable, (i) => src.dataset.items[i].labels[keys[j]])]),
+  );
+  return { name, rows, labels };
 }
 
 async function decodeSplit(
   config: RunConfig,
   source: FileDataset,
   origins: readonly ItemOrigin[],
-  split: ConfoundedSplit,
+  split: Pick<ConfoundedSplit, "name" | "rows" | "labels">,
   tasks: TaskInfo[],
   synthetic: SpurionConfig[],
   progress?: DataProgress,
