@@ -723,7 +723,9 @@ async function decodeSplit(
   const skipped = summary.skipped.map((s): SkippedFile => {
     const origin = origins[split.rows[s.index]];
     // The loader's message starts with the path, which the record holds already.
-    const reason = s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error;
+    // A decoder's message may run over several lines (libvips repeats its warnings); a record is one line.
+    const full = s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error;
+    const reason = [...new Set(full.split(/\s*\n\s*/))].join("; ");
     return { split: split.name, path: s.path, csv: origin?.csv ?? "", line: origin?.line ?? 0, reason };
   });
   const warning = checkSkipped(config.data, split.name, split.rows.length, skipped);

@@ -3,10 +3,10 @@
 import { readFileSync } from "node:fs";
 import type { RunConfig } from "../config/index.js";
 import type { SplitCounts, TaskInfo } from "../data/index.js";
+import type { ProbeRow } from "../eval/probe.js";
 import { metricRow, probeEntries } from "../report/from-eval.js";
 import { computeHeadline } from "../report/headline.js";
 import type { CurveSet, GroupCountTable, MethodReport, ReportData, Series } from "../report/types.js";
-import type { ProbeRow } from "../eval/probe.js";
 import type { TrainResult } from "../train/index.js";
 import type { MethodAudit, MethodEvaluation } from "./evaluate.js";
 import type { SkippedFile } from "./skipped.js";
