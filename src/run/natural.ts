@@ -4,8 +4,8 @@
 // Every item of a source knows the CSV file and line it came from (SourceResult.origins), so a
 // column the loader did not read (split, site, ...) is looked up in that file's table. Each item
 // ends in one pool ("all" without a split column; "train", "validation" or "test" with one), in one
-// external test, or, where it would be in both, in the external test: a cohort held out for
-// testing must not also be trained on.
+// external test (a cohort held out for testing must not also be trained on; its rows need no
+// split value).
 import type { DataConfig } from "../config/index.js";
 import type { SourceResult } from "../data/sources/manifest.js";
 import { Table, type TableOptions } from "../data/table/csv.js";
@@ -35,6 +35,7 @@ export function cellsOf(
   d: DataConfig,
   at: string,
   cohorts?: ReadonlyMap<string, string>,
+  only?: (item: number) => boolean,
 ): string[] {
   if (column === "cohort" && cohorts) {
     return src.origins.map((o) => cohorts.get(o.csv) ?? "");
@@ -55,7 +56,8 @@ export function cellsOf(
     }
     return t;
   };
-  return src.origins.map((o) => {
+  return src.origins.map((o, i) => {
+    if (only && !only(i)) return "";
     const t = open(o.csv);
     const row = t.rowOfLine.get(o.line);
     if (row === undefined) throw new Error(`internal: ${o.csv}: no table row starts on line ${o.line}`);
@@ -76,15 +78,44 @@ function where(src: SourceResult, items: number[]): string {
 export function planRows(d: DataConfig, src: SourceResult, cohorts?: ReadonlyMap<string, string>): RowPlan {
   const n = src.dataset.items.length;
   const pool: (PoolName | "")[] = new Array(n).fill("all");
+  const external = new Map<string, number[]>();
+  const owner: (string | undefined)[] = new Array(n);
+  d.external_tests.forEach((t, k) => {
+    if (!t.column || !t.values) return;
+    const cells = cellsOf(src, t.column, d, `data.external_tests[${k}].column`, cohorts);
+    const wanted = new Set(t.values);
+    const items: number[] = [];
+    cells.forEach((v, i) => {
+      if (wanted.has(v)) items.push(i);
+    });
+    if (items.length === 0) {
+      const seen = [...new Set(cells)].slice(0, 12).map((v) => `'${v}'`);
+      throw new Error(
+        `data.external_tests[${k}] (${t.name}): no row has ${t.values.map((v) => `'${v}'`).join(" or ")} in column '${t.column}' (values there: ${seen.join(", ")}${seen.length === 12 ? ", ..." : ""})`,
+      );
+    }
+    const shared = items.filter((i) => owner[i] !== undefined);
+    if (shared.length > 0)
+      throw new Error(
+        `data.external_tests: ${t.name} and ${owner[shared[0]]} share ${where(src, shared)}; a row belongs to one test`,
+      );
+    for (const i of items) {
+      owner[i] = t.name;
+      pool[i] = "";
+    }
+    external.set(t.name, items);
+  });
   const sc = d.split_column;
   if (sc) {
-    const cells = cellsOf(src, sc.column, d, "data.split_column.column", cohorts);
+    // Rows an external test holds need no split value (a held-out cohort may have no such column).
+    const cells = cellsOf(src, sc.column, d, "data.split_column.column", cohorts, (i) => pool[i] !== "");
     const role = new Map<string, PoolName>();
     for (const v of sc.train) role.set(v, "train");
     for (const v of sc.validation) role.set(v, "validation");
     for (const v of sc.test) role.set(v, "test");
     const unlisted = new Map<string, number[]>();
     cells.forEach((v, i) => {
+      if (pool[i] === "") return;
       const r = role.get(v);
       if (r) pool[i] = r;
       else {
@@ -100,32 +131,6 @@ export function planRows(d: DataConfig, src: SourceResult, cohorts?: ReadonlyMap
       );
     }
   }
-  const external = new Map<string, number[]>();
-  d.external_tests.forEach((t, k) => {
-    if (!t.column || !t.values) return;
-    const cells = cellsOf(src, t.column, d, `data.external_tests[${k}].column`, cohorts);
-    const wanted = new Set(t.values);
-    const items: number[] = [];
-    cells.forEach((v, i) => {
-      if (!wanted.has(v)) return;
-      items.push(i);
-      pool[i] = "";
-    });
-    if (items.length === 0) {
-      const seen = [...new Set(cells)].slice(0, 12).map((v) => `'${v}'`);
-      throw new Error(
-        `data.external_tests[${k}] (${t.name}): no row has ${t.values.map((v) => `'${v}'`).join(" or ")} in column '${t.column}' (values there: ${seen.join(", ")}${seen.length === 12 ? ", ..." : ""})`,
-      );
-    }
-    for (const [other, rows] of external) {
-      const shared = rows.filter((i) => items.includes(i));
-      if (shared.length > 0)
-        throw new Error(
-          `data.external_tests: ${t.name} and ${other} share ${where(src, shared)}; a row belongs to one test`,
-        );
-    }
-    external.set(t.name, items);
-  });
   return { pool, external };
 }
 

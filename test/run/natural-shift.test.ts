@@ -3,15 +3,16 @@
 // number in two pixels, so every decoded item can be traced back to the row it came from and its
 // split, labels and site checked against what the CSV says.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/cli/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import type { InMemoryDataset } from "../../src/data/types.js";
 import { prepareData } from "../../src/run/data.js";
 import { reevaluateRun, runExperiment } from "../../src/run/index.js";
 import { Rng } from "../../src/util/random.js";
-import { pngGray, tempDir, writeFile } from "../data/helpers.js";
+import { niftiFloat32, pngGray, tempDir, writeFile } from "../data/helpers.js";
 
 const dirs: string[] = [];
 after(() => {
@@ -332,5 +333,77 @@ describe("natural shift: the dataset's own split and external test cohorts", () 
     assert.equal(ev.probes.split, "cohort_C");
     const md = readFileSync(join(out, "report.md"), "utf8");
     assert.match(md, /cohort_C \(external\.tsv\)/);
+  });
+
+  it("the README's snippets parse; its two-cohort MRI study holds NAKO out whole and splits UKB by its own column", async () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### Bringing your own cohorts"));
+    const blocks = [...section.slice(0, section.indexOf("\n## ")).matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+      (m) => m[1],
+    );
+    assert.equal(blocks.length, 2);
+    const [chex, mri] = blocks.map((b, i) => parseConfig(b, `README.md block ${i + 1}`));
+    assert.deepEqual(chex.data.external_tests, [
+      { name: "chexpert_valid", csv: "CheXpert-v1.0-small/valid.csv" },
+    ]);
+    assert.equal(mri.data.split_column?.column, "split");
+    assert.deepEqual(mri.data.split_column?.test, ["test", ""]);
+    // The MRI snippet on generated cohorts: UKB (TSV, with a split column) and NAKO (CSV, without).
+    const root = tempDir("mimmx-natural-mri-");
+    dirs.push(root);
+    mkdirSync(join(root, "ukb"));
+    mkdirSync(join(root, "nako"));
+    const rng = new Rng(4);
+    const volume = (older: boolean) =>
+      niftiFloat32(
+        8,
+        8,
+        8,
+        Float32Array.from({ length: 512 }, (_, k) => 100 + 30 * rng.next() + (older && k % 8 < 3 ? 40 : 0)),
+        [2, 2, 2],
+      );
+    const ukb = ["eid\tpath\tage\tsex\tsplit"];
+    const ukbSplit: string[] = [];
+    for (let i = 0; i < 160; i++) {
+      const age = 40 + rng.int(40);
+      const split = i < 90 ? "train" : i < 110 ? "val" : i % 15 === 0 ? "" : "test";
+      ukbSplit.push(split);
+      writeFileSync(join(root, "ukb", `sub-${i}.nii`), volume(age >= 60));
+      ukb.push(`${i}\tsub-${i}.nii\t${age}\t${rng.next() < 0.5 ? "F" : "M"}\t${split}`);
+    }
+    const nako = ["id,file,Age,Sex"];
+    let nakoOlder = 0;
+    for (let i = 0; i < 40; i++) {
+      const age = 40 + rng.int(40);
+      if (age >= 60) nakoOlder++;
+      writeFileSync(join(root, "nako", `n${i}.nii`), volume(age >= 60));
+      nako.push(`${i},n${i}.nii,${age},${rng.next() < 0.5 ? "Female" : "Male"}`);
+    }
+    writeFileSync(join(root, "ukb", "participants.tsv"), `${ukb.join("\n")}\n`);
+    writeFileSync(join(root, "nako", "meta.csv"), `${nako.join("\n")}\n`);
+    const cfg = parseConfig(
+      blocks[1]
+        .replace("root: data/mri", `root: ${root}`)
+        .replace("[96, 96, 96]", "[16, 16, 16]")
+        .replace(
+          "data:\n",
+          "data:\n  splits: { train: 40, validation: 10, test_inverted: 8, test_balanced: 8 }\n  cache: false\n",
+        ),
+      "README.md block 2",
+    );
+    const data = await prepareData(cfg);
+    assert.equal(data.splits.train.length, 90, "every UKB train row, as it is");
+    assert.equal(data.splits.validation.length, 20, "every UKB val row, as it is");
+    assert.equal(data.external.length, 1);
+    assert.equal(data.external[0].dataset.name, "nako");
+    assert.equal(data.external[0].dataset.length, 40, "every NAKO subject, held out whole");
+    assert.equal(data.splits.test_balanced?.length, 8);
+    // NAKO as it comes: its own share of subjects aged 60 or more.
+    const counts = data.counts.find((c) => c.split === "nako");
+    assert.deepEqual(counts?.yTotals, [40 - nakoOlder, nakoOlder]);
+    assert.equal(
+      data.counts.find((c) => c.split === "train")?.yTotals.reduce((a, b) => a + b, 0),
+      ukbSplit.filter((v) => v === "train").length,
+    );
   });
 });
