@@ -119,7 +119,10 @@ export async function loadData(
     options,
   );
   if (!quiet) {
-    const sizes = Object.entries(data.splits).map(([k, v]) => `${k} ${v?.length}`);
+    const sizes = [
+      ...Object.entries(data.splits).map(([k, v]) => `${k} ${v?.length}`),
+      ...data.external.map((e) => `${e.dataset.name} ${e.dataset.length} (external)`),
+    ];
     log(`data: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sizes.join(", ")})`);
   }
   return data;

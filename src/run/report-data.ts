@@ -171,7 +171,7 @@ export function buildReport(
     },
     methods: methods.map(methodReport),
     notes: [
-      `Probes, t-SNE and the MI audit use frozen features of ${config.eval.probes.split}; the audit fits a fresh critic on half of it and estimates on the other half.`,
+      `Probes, t-SNE and the MI audit use frozen features of ${methods.find((m) => m.evaluation?.probes)?.evaluation?.probes?.split ?? config.eval.probes.split}; the audit fits a fresh critic on half of it and estimates on the other half.`,
     ],
   };
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/cli/config.js";
 import { parseConfig } from "../../src/config/index.js";
+import { CHEXPERT_COLUMNS, CHEXPERT_OBSERVATIONS } from "../../src/data/sources/chexpert.js";
 import type { InMemoryDataset } from "../../src/data/types.js";
 import { prepareData } from "../../src/run/data.js";
 import { reevaluateRun, runExperiment } from "../../src/run/index.js";
@@ -405,5 +406,59 @@ describe("natural shift: the dataset's own split and external test cohorts", () 
       data.counts.find((c) => c.split === "train")?.yTotals.reduce((a, b) => a + b, 0),
       ukbSplit.filter((v) => v === "train").length,
     );
+  });
+
+  it("the README's CheXpert copy: trained from train.csv, its valid.csv evaluated as it comes", async () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const block = /### Bringing your own cohorts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1] as string;
+    const root = tempDir("mimmx-natural-cx-");
+    dirs.push(root);
+    const base = "CheXpert-v1.0-small";
+    const rng = new Rng(8);
+    const header = CHEXPERT_COLUMNS.map((c) => (c.includes("/") || c.includes(" ") ? `"${c}"` : c)).join(",");
+    /** Writes one CSV of the published layout; returns the effusion class of every frontal row. */
+    const write = (split: "train" | "valid", n: number): number[] => {
+      const lines = [header];
+      const ys: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const y = rng.next() < 0.5 ? 1 : 0;
+        const lateral = i % 10 === 9;
+        const file = `${base}/${split}/patient${i}/study1/view1_${lateral ? "lateral" : "frontal"}.png`;
+        mkdirSync(join(root, file, ".."), { recursive: true });
+        const px = Array.from({ length: 32 * 32 }, (_, p) => (y && p > 600 ? 200 : 60) + (p % 11));
+        writeFileSync(join(root, file), pngGray(32, 32, px));
+        const row: Record<string, string> = {
+          Path: file,
+          Sex: rng.next() < 0.5 ? "Male" : "Female",
+          Age: String(30 + rng.int(50)),
+          "Frontal/Lateral": lateral ? "Lateral" : "Frontal",
+          "AP/PA": lateral ? "" : "AP",
+        };
+        for (const o of CHEXPERT_OBSERVATIONS) row[o] = o === "Pleural Effusion" ? (y ? "1.0" : "0.0") : "";
+        lines.push(CHEXPERT_COLUMNS.map((c) => row[c]).join(","));
+        if (!lateral) ys.push(y);
+      }
+      writeFileSync(join(root, base, `${split}.csv`), `${lines.join("\n")}\n`);
+      return ys;
+    };
+    write("train", 240);
+    const valid = write("valid", 50);
+    const cfg = parseConfig(
+      block
+        .replace("root: data/chexpert", `root: ${root}`)
+        .replace("data:\n", "data:\n  image_size: [64, 64]\n  cache: false\n")
+        .replace(
+          "{ train: 8000, validation: 1000, test_inverted: 500, test_balanced: 500 }",
+          "{ train: 60, validation: 20, test_inverted: 16, test_balanced: 16 }",
+        ),
+      "README.md block 1",
+    );
+    const data = await prepareData(cfg);
+    const test = data.external[0];
+    assert.equal(test.dataset.name, "chexpert_valid");
+    assert.equal(test.from, `${base}/valid.csv`);
+    // Every frontal view of valid.csv, with its own effusion labels in file order.
+    assert.deepEqual([...test.dataset.labels["Pleural Effusion"]], valid);
+    assert.equal(data.splits.train.length, 60);
   });
 });
