@@ -399,6 +399,21 @@ describe("natural shift: the dataset's own split and external test cohorts", () 
     assert.equal(data.external[0].dataset.name, "nako");
     assert.equal(data.external[0].dataset.length, 40, "every NAKO subject, held out whole");
     assert.equal(data.splits.test_balanced?.length, 8);
+    // The oracle of a metadata source: from UKB's train rows only, or a clear error before training.
+    await assert.rejects(
+      prepareData(cfg, undefined, { oracle: true }),
+      /method "oracle" needs an uncorrelated training split \(train_oracle: 90 rows, every spurion independent of age\)/,
+    );
+    const split = cfg.data.split_column as NonNullable<RunConfig["data"]["split_column"]>;
+    const withOracle = await prepareData(
+      { ...cfg, data: { ...cfg.data, split_column: { ...split, confound: true } } },
+      undefined,
+      { oracle: true },
+    );
+    const oracle = withOracle.splits.train_oracle as InMemoryDataset;
+    const groups = [0, 0, 0, 0];
+    for (let i = 0; i < oracle.length; i++) groups[2 * oracle.labels.age[i] + oracle.labels.sex[i]]++;
+    assert.deepEqual(groups, [10, 10, 10, 10]);
     // NAKO as it comes: its own share of subjects aged 60 or more.
     const counts = data.counts.find((c) => c.split === "nako");
     assert.deepEqual(counts?.yTotals, [40 - nakoOlder, nakoOlder]);
