@@ -112,6 +112,38 @@ export interface ChexpertConfig {
   frontal_only: boolean;
 }
 
+/**
+ * The dataset's own split column (src/run/natural.ts): which of its values are training,
+ * validation and test rows. Every value of the column must be listed in one of the three.
+ */
+export interface SplitColumnConfig {
+  column: string;
+  train: string[];
+  validation: string[];
+  /** Rows the induced-shift tests are drawn from; none = those tests are skipped. */
+  test: string[];
+  /**
+   * true: train and validation are sampled from their rows to data.splits at the spurion ratios;
+   * false: every usable row of them is used as it is (the natural distribution).
+   */
+  confound: boolean;
+}
+
+/**
+ * An external test cohort, evaluated as it comes (no resampling): rows of another CSV, or the rows
+ * of the data's own table whose `column` holds one of `values` (those rows leave the pool).
+ */
+export interface ExternalTestConfig {
+  name: string;
+  /** Another table of the same layout (relative to `root`). */
+  csv?: string;
+  /** Folder of that table and its images; default data.root. */
+  root?: string;
+  /** Rows of the data's own table(s) with one of these values in `column` (mri: also "cohort"). */
+  column?: string;
+  values?: string[];
+}
+
 /** One brain-MRI cohort: a metadata CSV with one NIfTI volume per row. */
 export interface MriCohortConfig {
   /** Cohort name: the class name of the "cohort" label. */
@@ -205,6 +237,10 @@ export interface DataConfig {
    * ROOT/.cache/mimmx; a folder (relative to root); false = off.
    */
   cache: boolean | string;
+  /** The dataset's own train / validation / test column; unset = one pool, split by the protocol. */
+  split_column?: SplitColumnConfig;
+  /** Test cohorts evaluated as they come (natural shift), beside the induced-shift tests. */
+  external_tests: ExternalTestConfig[];
 }
 
 export interface ModelConfig {

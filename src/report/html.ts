@@ -81,6 +81,7 @@ export function renderHtml(data: ReportData): string {
   sections.push(headlineSection(data, headline.summary, headline.methods, headline.sentences));
   sections.push(primarySection(data));
   sections.push(metricsSection(data));
+  if (data.splits.external?.length) sections.push(naturalSection(data));
   if (data.methods.some((m) => m.probes?.length)) sections.push(probeSection(data));
   if (data.methods.some((m) => m.miAudit?.length)) sections.push(miSection(data));
   if (data.methods.some((m) => m.tsne?.length)) sections.push(tsneSection(data));
@@ -93,6 +94,7 @@ export function renderHtml(data: ReportData): string {
     ["headline", "Headline"],
     ["primary", "Primary task"],
     ["metrics", "All metrics"],
+    ["natural", "Natural shift"],
     ["probes", "Probes"],
     ["mi", "MI audit"],
     ["tsne", "t-SNE"],
@@ -255,6 +257,47 @@ function metricsSection(data: ReportData): string {
   return `<section id="metrics"><h2>All metrics</h2>
 <p class="note">Balanced accuracy is the mean recall over classes (chance = 1/C whatever the class shares); worst group is the lowest accuracy over (y, z<sub>i</sub>) groups for every spurion i. Small intervals under each value are 95% intervals. Spurion heads (MTL, MIMM-X) should score high: they are meant to capture the spurion in their own feature part.</p>
 ${tables.join("\n")}
+</section>`;
+}
+
+/**
+ * External test cohorts beside the induced-shift tests: the primary task's metrics on each, and
+ * the f_y probes there (a spurion f_y still encodes on a new cohort is a shortcut it carries along).
+ */
+function naturalSection(data: ReportData): string {
+  const task = data.tasks.primary;
+  const fy = `f_${task}`;
+  const tests = data.splits.external ?? [];
+  const body: string[] = [];
+  for (const t of tests)
+    data.methods.forEach((m, i) => {
+      const r = metric(m, task, t.name);
+      const probes = (m.externalProbes?.[t.name] ?? []).filter((p) => p.source === fy && p.kind !== "own");
+      body.push(
+        `<tr>${i === 0 ? `<td rowspan="${data.methods.length}" class="left group-start">${e(t.name)}<span class="ci">${e(t.from)}</span></td>` : ""}<td class="left${i === 0 ? " group-start" : ""}">${e(m.name)}</td>${[
+          r ? cellWithCi(r.accuracy, r.accuracyCi) : "–",
+          r ? cellWithCi(r.balancedAccuracy, r.balancedAccuracyCi) : "–",
+          r ? cellWithCi(r.auc, r.aucCi) : "–",
+          r
+            ? `${pct1(r.worstGroupAccuracy)}${r.worstGroup ? `<span class="ci">${e(r.worstGroup)}</span>` : ""}`
+            : "–",
+          probes.length
+            ? probes
+                .map(
+                  (p) =>
+                    `${e(p.target)} ${pct1(p.accuracy)} <span class="ci">chance ${pct1(Math.max(p.chance.majority, p.chance.uniform))}</span>`,
+                )
+                .join("<br>")
+            : "–",
+          r && isNum(r.n) ? String(r.n) : "–",
+        ]
+          .map((c) => `<td${i === 0 ? ' class="group-start"' : ""}>${c}</td>`)
+          .join("")}</tr>`,
+      );
+    });
+  return `<section id="natural"><h2>Natural shift: external test cohorts</h2>
+<p class="note">Each external cohort is evaluated as it comes (its own label and spurion distribution, no resampling), beside the induced-shift tests above. Worst group is over the (${e(task)}, z<sub>i</sub>) groups the cohort holds; the f<sub>${e(task)}</sub> probes are fitted and scored on the cohort itself and should sit at chance.</p>
+<div class="scroll"><table><thead><tr><th class="left">Test</th><th class="left">Method</th><th>Accuracy</th><th>Balanced acc.</th><th>ROC-AUC</th><th>Worst group</th><th>${e(fy)} probes</th><th>n</th></tr></thead><tbody>${body.join("")}</tbody></table></div>
 </section>`;
 }
 

@@ -110,6 +110,58 @@ export function renderMarkdown(data: ReportData): string {
     );
   }
 
+  const tests = data.splits.external ?? [];
+  if (tests.length > 0) {
+    const fy = `f_${task}`;
+    out.push(
+      "## Natural shift: external test cohorts",
+      "",
+      `Each cohort is evaluated as it comes (no resampling); the ${mdCell(fy)} probes are fitted and scored on it and should sit at chance.`,
+      "",
+    );
+    out.push(
+      table(
+        [
+          "Test",
+          "Method",
+          "Accuracy",
+          "Balanced acc.",
+          "ROC-AUC",
+          "Worst group",
+          `${mdCell(fy)} probes`,
+          "n",
+        ],
+        tests.flatMap((t) =>
+          data.methods.map((m) => {
+            const r = metric(m, task, t.name);
+            const probes = (m.externalProbes?.[t.name] ?? []).filter(
+              (p) => p.source === fy && p.kind !== "own",
+            );
+            return [
+              `${mdCell(t.name)} (${mdCell(t.from)})`,
+              mdCell(m.name),
+              withCi(r?.accuracy, r?.accuracyCi),
+              withCi(r?.balancedAccuracy, r?.balancedAccuracyCi),
+              withCi(r?.auc, r?.aucCi),
+              pct1(r?.worstGroupAccuracy) + (r?.worstGroup ? ` (${mdCell(r.worstGroup)})` : ""),
+              probes.length
+                ? probes
+                    .map(
+                      (p) =>
+                        `${mdCell(p.target)} ${pct1(p.accuracy)} (chance ${pct1(Math.max(p.chance.majority, p.chance.uniform))})`,
+                    )
+                    .join("; ")
+                : "–",
+              r?.n !== undefined ? String(r.n) : "–",
+            ];
+          }),
+        ),
+        ["l", "l", "r", "r", "r", "r", "l", "r"],
+      ),
+      "",
+    );
+  }
+
   const probing = data.methods.filter((m) => m.probes?.length);
   if (probing.length > 0) {
     const keys = unique(probing.flatMap((m) => m.probes!.map((p) => `${p.source} → ${p.target}`)));

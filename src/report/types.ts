@@ -32,6 +32,11 @@ export interface ReportData {
     balanced?: string;
     /** Display order of all splits (defaults to the three above). */
     order?: string[];
+    /**
+     * External test cohorts (natural shift), evaluated as they come; their metric rows carry their
+     * names as the split. `from` says where the rows came from (a CSV, or a column value).
+     */
+    external?: { name: string; from: string }[];
   };
   dataset?: DatasetSummary;
   methods: MethodReport[];
@@ -74,6 +79,8 @@ export interface MethodReport {
   curves?: CurveSet[];
   metrics: MetricRow[];
   probes?: ProbeEntry[];
+  /** Probes on each external test (by test name), where every spurion has a value there. */
+  externalProbes?: Record<string, ProbeEntry[]>;
   miAudit?: MiAuditEntry[];
   tsne?: TsnePanel[];
   /** Seconds of training, for the cost column. */

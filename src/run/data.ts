@@ -1,56 +1,57 @@
 // Config -> in-memory splits. Every source ends in the same shape (PreparedData): the four splits
 // of the evaluation protocol (plus the uncorrelated oracle training split where the source has one),
 // label columns named after the config's tasks, and the group-count tables of every split.
-import { basename, isAbsolute, join, resolve } from "node:path";
-import type { DataConfig, MriConfig, RunConfig, SpurionConfig } from "../config/index.js";
+import { isAbsolute, join } from "node:path";
+import type { DataConfig, RunConfig, SpurionConfig } from "../config/index.js";
 import {
   applySpurions,
-  type BrainLayout,
-  type BrainMriOptions,
-  brainMri,
-  type ChexpertOptions,
-  type ChexpertSpurion,
   type ConfoundedSplit,
-  chexpert,
-  chexpertTransforms,
   type FileDataset,
   fashionConfounded,
-  fromManifest,
   type InMemoryDataset,
-  type LabelSpec,
-  type MissingPolicy,
   makeConfoundedSplits,
   materialize,
   poolOf,
   type SourceResult,
   type SplitCounts,
+  type SplitRequest,
   type SpurionSpec,
   type SyntheticSpurion,
   subsetFileDataset,
-  Table,
   type TaskInfo,
-  type TransformSpec,
 } from "../data/index.js";
-import type { ReadOptions } from "../data/io/read.js";
 import { resolveCacheDir } from "../data/prepared-cache.js";
 import type { ItemOrigin } from "../data/sources/manifest.js";
 import { pairingOf } from "../data/splits/confounded.js";
 import { computeCounts } from "../data/splits/counts.js";
 import { hashSeed } from "../util/random.js";
+import { loadSource } from "./data-sources.js";
+import { maskTo, type PoolName, planRows, type RowPlan } from "./natural.js";
 import { checkSkipped, type SkippedFile } from "./skipped.js";
-
 export type SplitName = "train" | "validation" | "train_oracle" | "test_inverted" | "test_balanced";
 
 export interface PreparedData {
   /** primary first, then the spurions in config order (feature-part order) */
   tasks: TaskInfo[];
-  splits: Partial<Record<SplitName, InMemoryDataset>> &
-    Record<Exclude<SplitName, "train_oracle">, InMemoryDataset>;
+  /**
+   * train and validation always; the induced-shift tests unless a split column leaves no test rows
+   * for them; train_oracle when asked for.
+   */
+  splits: Partial<Record<SplitName, InMemoryDataset>> & Record<"train" | "validation", InMemoryDataset>;
+  /** External test cohorts (data.external_tests), as they come: the natural distribution. */
+  external: ExternalTest[];
   counts: SplitCounts[];
   /** one sentence for the report */
   description: string;
   /** images that could not be read and were left out (on_unreadable: skip, within max_skipped) */
   skipped: SkippedFile[];
+}
+
+export interface ExternalTest {
+  /** where its rows came from, e.g. "valid.csv" or "site = B" */
+  from: string;
+  /** named after the test */
+  dataset: InMemoryDataset;
 }
 
 export interface PrepareOptions {
@@ -145,208 +146,9 @@ function prepareFashion(config: RunConfig): PreparedData {
     },
     counts,
     skipped: [],
+    external: [],
     description: `${tasks[0].description}; spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
   };
-}
-
-/**
- * A manifest label (column + positive/negative values, a value map or a threshold) as the data
- * layer's LabelSpec. `at` is the label's config path, for the errors that name what to change.
- */
-function labelSpec(
-  d: DataConfig,
-  name: string,
-  label: Pick<LabelSpec, "column"> & {
-    positive?: string[];
-    negative?: string[];
-    values?: Record<string, number>;
-    threshold?: number;
-  },
-  at: string,
-  missing: MissingPolicy,
-): LabelSpec {
-  const reading = {
-    column: label.column,
-    name,
-    missing,
-    missingValues: d.missing_values,
-    caseInsensitive: d.case_insensitive,
-  };
-  const fix = (how: string) =>
-    `${how}, add placeholders for a missing value to data.missing_values${d.case_insensitive ? "" : ", or set data.case_insensitive: true when only the case differs"}`;
-  if (label.threshold !== undefined)
-    return { ...reading, bins: [label.threshold], fix: fix(`${at}.threshold bins a number column`) };
-  if (label.values) return { ...reading, map: label.values, fix: fix(`Add the value to ${at}.values`) };
-  if (label.positive)
-    return {
-      ...reading,
-      positive: label.positive,
-      negative: label.negative,
-      fix: fix(`List the value in ${at}.positive or ${at}.negative`),
-    };
-  return {
-    ...reading,
-    integer: true,
-    fix: fix(
-      `A label column without a mapping must hold class ids 0, 1, ...; for text give ${at}.positive (the values of class 1; ${at}.negative the values of class 0) or ${at}.values ({text: class id}), for numbers ${at}.threshold`,
-    ),
-  };
-}
-
-function imageTransforms(d: DataConfig): TransformSpec[] {
-  const t: TransformSpec[] = [{ type: "resize", size: d.image_size }];
-  if (d.image_size.length === 2) t.unshift({ type: "padToSquare" });
-  t.push(d.transforms.normalize ? { type: "zscore" } : { type: "minMax" });
-  return t;
-}
-
-/** data.missing_labels as the data layer's policy for a missing primary label. */
-function missingPolicy(d: DataConfig): MissingPolicy {
-  return d.missing_labels === "drop" ? "skip" : d.missing_labels === "fail" ? "fail" : { fill: 0 };
-}
-
-/** A missing spurion label drops its row (it cannot be confounded), or fails with "fail". */
-function spurionMissingPolicy(d: DataConfig): MissingPolicy {
-  return d.missing_labels === "fail" ? "fail" : "skip";
-}
-
-/** Source "chexpert": the published CSV layout (columns validated by the config schema). */
-function loadChexpert(config: RunConfig): SourceResult {
-  const d = config.data;
-  const task = d.task as NonNullable<DataConfig["task"]>;
-  const metadata = d.spurions.filter((s) => s.kind === "metadata");
-  const age = metadata.find((s) => s.column === "Age");
-  const size = d.image_size[0];
-  return chexpert({
-    root: d.root as string,
-    csv: d.csv,
-    primary: task.column as ChexpertOptions["primary"],
-    spurions: metadata.map((s) => (s.column === "Age" ? "age" : s.column)) as ChexpertSpurion[],
-    ageBins: age?.threshold !== undefined ? [age.threshold] : undefined,
-    uncertainty: d.uncertain_labels === "drop" ? "ignore" : d.uncertain_labels,
-    blank: missingPolicy(d),
-    spurionMissing: spurionMissingPolicy(d),
-    missingValues: d.missing_values,
-    caseInsensitive: d.case_insensitive,
-    frontalOnly: d.chexpert.frontal_only,
-    size,
-    transforms: [
-      ...chexpertTransforms(size),
-      ...(d.transforms.normalize ? [{ type: "zscore" } as const] : []),
-    ],
-    onError: d.on_unreadable === "fail" ? "fatal" : "skip",
-  });
-}
-
-/** Source "mri": brain-MRI cohorts (NIfTI + metadata CSV), whole volumes or slices. */
-function loadMri(config: RunConfig): SourceResult {
-  const d = config.data;
-  const m = d.mri;
-  const root = d.root as string;
-  const task = d.task as NonNullable<DataConfig["task"]>;
-  const metadata = d.spurions.filter((s) => s.kind === "metadata");
-  const labels = [task, ...metadata];
-  const age = labels.find((l) => l.column === "age");
-  const under = (base: string, p: string) => (isAbsolute(p) ? p : join(base, p));
-  const cohorts: MriConfig["cohorts"] =
-    m.cohorts.length > 0 ? m.cohorts : [{ name: basename(resolve(root)) || "mri", csv: d.csv as string }];
-  const layout: BrainLayout =
-    d.image_size.length === 3
-      ? {
-          kind: "3d",
-          shape: d.image_size as [number, number, number],
-          method: m.resize === "crop_or_pad" ? "cropOrPad" : "resample",
-        }
-      : { kind: "2d", axis: m.slice_axis, fractions: m.slices, size: d.image_size as [number, number] };
-  const src = brainMri({
-    cohorts: cohorts.map((c) => {
-      const croot = c.root ? under(root, c.root) : root;
-      return {
-        name: c.name,
-        csv: under(croot, c.csv),
-        root: croot,
-        pathColumn: c.path_column ?? m.path_column,
-        ageColumn: c.age_column ?? m.age_column,
-        sexColumn: c.sex_column ?? m.sex_column,
-        siteColumn: c.site_column ?? m.site_column,
-      };
-    }),
-    primary: task.column as BrainMriOptions["primary"],
-    spurions: metadata.map((s) => s.column) as BrainMriOptions["primary"][],
-    ageBins: age?.threshold !== undefined ? [age.threshold] : undefined,
-    layout,
-    normalize: d.transforms.normalize ? "zscore" : "none",
-    missing: missingPolicy(d),
-    spurionMissing: spurionMissingPolicy(d),
-    missingValues: d.missing_values,
-    caseInsensitive: d.case_insensitive,
-    onError: d.on_unreadable === "fail" ? "fatal" : "skip",
-  });
-  // FORMATS: orientation, spacing and windowing of the volumes as the config asks.
-  src.dataset.pipeline.read = { ...src.dataset.pipeline.read, ...readOptionsOf(d, 3) };
-  return src;
-}
-
-/** FORMATS: the image reader's options from data.reorient / spacing / window / window_*. */
-function readOptionsOf(d: DataConfig, spatialDims: 2 | 3): ReadOptions {
-  return {
-    spatialDims,
-    reorient: d.reorient,
-    spacing: d.spacing,
-    window:
-      d.window === "fixed"
-        ? { center: d.window_center as number, width: d.window_width as number }
-        : d.window,
-  };
-}
-
-function loadSource(config: RunConfig): SourceResult {
-  const d = config.data;
-  if (d.source === "chexpert") return loadChexpert(config);
-  if (d.source === "mri") return loadMri(config);
-  const root = d.root as string;
-  const task = d.task as NonNullable<DataConfig["task"]>;
-  const onError = d.on_unreadable === "fail" ? "fatal" : "skip";
-  const channels = config.model.in_channels;
-  const itemShape = [channels, ...d.image_size];
-  const csvPath = d.csv ?? "manifest.csv";
-  const table = Table.read(csvPath.startsWith("/") ? csvPath : `${root}/${csvPath}`, {
-    delimiter: d.delimiter === "auto" ? undefined : d.delimiter === "tab" ? "\t" : d.delimiter,
-  });
-  const pathColumn = ["path", "Path", "image", "file", "filename"].find((c) => table.columns.includes(c));
-  if (!pathColumn)
-    throw new Error(
-      `${table.source}: no image path column (expected one of path, Path, image, file, filename)`,
-    );
-  const labels = [
-    labelSpec(d, task.column, task, "data.task", missingPolicy(d)),
-    ...d.spurions.flatMap((s, i) =>
-      s.kind === "metadata"
-        ? [
-            labelSpec(
-              d,
-              s.name,
-              { ...s, column: s.column as string },
-              `data.spurions[${i}]`,
-              spurionMissingPolicy(d),
-            ),
-          ]
-        : [],
-    ),
-  ];
-  return fromManifest({
-    csv: table,
-    root,
-    pathColumn,
-    labels,
-    pipeline: {
-      transforms: imageTransforms(d),
-      onError,
-      read: readOptionsOf(d, d.image_size.length === 2 ? 2 : 3),
-    },
-    itemShape,
-    name: d.source,
-  });
 }
 
 async function prepareFromFiles(
@@ -355,13 +157,13 @@ async function prepareFromFiles(
   options: PrepareOptions,
 ): Promise<PreparedData> {
   const d = config.data;
-  const src = loadSource(config);
+  const { src, cohorts } = loadSource(config);
   const primary = src.tasks[0].name;
   const metaNames = d.spurions.filter((s) => s.kind === "metadata").map((s) => s.name);
   const metaTasks = new Map(src.tasks.slice(1).map((t, i) => [metaNames[i] ?? t.name, t]));
   const synthetic = d.spurions.filter((s) => s.kind !== "metadata");
   progress?.log(`data: ${src.summary.rowsKept} of ${src.summary.rowsInTable} rows usable`);
-  const pool = poolOf(
+  const full = poolOf(
     src.dataset,
     primary,
     [...metaTasks.values()].map((t) => t.name),
@@ -381,71 +183,246 @@ async function prepareFromFiles(
     ratio: s.ratio,
     kind: s.kind === "metadata" ? ("natural" as const) : ("synthetic" as const),
   }));
+  // Which pool each row is in (one "all", or the split column's train / validation / test), and
+  // the rows of the external tests given by a column value (they are in no pool).
+  const plan = planRows(d, src, cohorts);
+  const poolData = (p: PoolName) => ({
+    y: maskTo(full.y, plan, p),
+    spurions: Object.fromEntries(
+      [...metaTasks.entries()].map(([name, t]) => [name, maskTo(full.spurions[t.name], plan, p)]),
+    ),
+  });
+  const sc = d.split_column;
+  const poolNames: PoolName[] = sc ? ["train", "validation", "test"] : ["all"];
+  const pools = Object.fromEntries(poolNames.map((p) => [p, poolData(p)]));
+  const inPool = (p: PoolName) => countUsable(pools[p], spurionSpecs);
+  const requests: SplitRequest[] = [];
+  const testPool: PoolName = sc ? "test" : "all";
+  if (!sc || inPool("test") > 0)
+    requests.push(
+      { name: "test_balanced", pool: testPool, size: d.splits.test_balanced, mode: "balanced" },
+      { name: "test_inverted", pool: testPool, size: d.splits.test_inverted, mode: "inverted" },
+    );
+  else
+    progress?.log(
+      `data: data.split_column: no usable row has a test value (${sc.test.length > 0 ? sc.test.map((v) => `'${v}'`).join(", ") : "none listed"} in column '${sc.column}'), so the induced-shift tests test_inverted and test_balanced are skipped${d.external_tests.length > 0 ? "; the external tests remain" : ""}`,
+    );
+  if (!sc || sc.confound)
+    requests.push(
+      { name: "validation", pool: sc ? "validation" : "all", size: d.splits.validation, mode: "ratio" },
+      { name: "train", pool: sc ? "train" : "all", size: d.splits.train, mode: "ratio" },
+    );
   const splitConfig = {
     primary: { name: primary, numClasses: tasks[0].numClasses },
     spurions: spurionSpecs,
-    pools: {
-      all: {
-        y: pool.y,
-        spurions: Object.fromEntries(
-          [...metaTasks.entries()].map(([name, t]) => [name, pool.spurions[t.name]]),
-        ),
-      },
-    },
-    splits: [
-      { name: "test_balanced", pool: "all", size: d.splits.test_balanced, mode: "balanced" as const },
-      { name: "test_inverted", pool: "all", size: d.splits.test_inverted, mode: "inverted" as const },
-      { name: "validation", pool: "all", size: d.splits.validation, mode: "ratio" as const },
-      { name: "train", pool: "all", size: d.splits.train, mode: "ratio" as const },
-    ],
+    pools,
+    splits: requests,
     seed: config.seed,
     coupling: d.spurion_coupling,
   };
-  const splits = makeConfoundedSplits(splitConfig);
-  if (options.oracle) splits.push(oracleSplit(splitConfig, d));
+  const splits = requests.length > 0 ? makeConfoundedSplits(splitConfig) : [];
+  // split_column.confound false: the dataset's own train and validation rows, as they are.
+  if (sc && !sc.confound)
+    for (const name of ["validation", "train"] as const)
+      splits.push(asIsSplit(name, pools[name], splitConfig.primary, spurionSpecs, sc));
+  if (options.oracle) {
+    const trainSize = splits.find((s) => s.name === "train")?.rows.length ?? d.splits.train;
+    splits.push(oracleSplit(splitConfig, d, sc ? "train" : "all", trainSize));
+  }
   const out = {} as PreparedData["splits"];
   const counts: SplitCounts[] = [];
   const skipped: SkippedFile[] = [];
+  const countsOf = (name: string, ds: InMemoryDataset) =>
+    computeCounts({
+      split: name,
+      primary,
+      y: ds.labels[primary],
+      numClasses: tasks[0].numClasses,
+      spurions: spurionSpecs.map((sp) => ({
+        name: sp.name,
+        // External tests carry no synthetic spurion (none is written into their images).
+        values: ds.labels[sp.name] ?? new Int32Array(ds.length).fill(-1),
+        numClasses: sp.numClasses,
+        pairing: pairingOf(sp, tasks[0].numClasses),
+      })),
+    });
   for (const s of splits) {
     const decoded = await decodeSplit(config, src.dataset, src.origins, s, tasks, synthetic, progress);
     out[s.name as SplitName] = decoded.dataset;
     skipped.push(...decoded.skipped);
     // The counts of what the split holds after unreadable images left it, not of what was planned.
-    counts.push(
-      decoded.skipped.length === 0
-        ? s.counts
-        : computeCounts({
-            split: s.name,
-            primary,
-            y: decoded.dataset.labels[primary],
-            numClasses: tasks[0].numClasses,
-            spurions: spurionSpecs.map((sp) => ({
-              name: sp.name,
-              values: decoded.dataset.labels[sp.name],
-              numClasses: sp.numClasses,
-              pairing: pairingOf(sp, tasks[0].numClasses),
-            })),
-          }),
+    counts.push(decoded.skipped.length === 0 ? s.counts : countsOf(s.name, decoded.dataset));
+  }
+  const external: ExternalTest[] = [];
+  for (const [k, t] of d.external_tests.entries()) {
+    const ownNames = [primary, ...metaNames.map((n) => (metaTasks.get(n) as TaskInfo).name)];
+    const test = externalSource(config, k, src, ownNames, plan, tasks);
+    const decoded = await decodeSplit(
+      config,
+      test.source.dataset,
+      test.source.origins,
+      test.split,
+      tasks,
+      [],
+      progress,
     );
+    external.push({ from: test.from, dataset: decoded.dataset });
+    skipped.push(...decoded.skipped);
+    counts.push(countsOf(t.name, decoded.dataset));
   }
   return {
     tasks,
     splits: out,
+    external,
     // train_oracle is a training split, not one of the protocol's tables.
     counts: counts.filter((c) => c.split !== "train_oracle"),
     skipped,
-    description: `${d.source} (${d.root}): ${primary} with spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}.`,
+    description: `${d.source} (${d.root}): ${primary} with spurions ${d.spurions.map((s) => `${s.name} (${s.kind}, ratio ${s.ratio})`).join(", ")}${sc ? `; train / validation / test from column '${sc.column}'${sc.confound ? " (confounded to the ratios)" : " (as they are)"}` : ""}${external.length > 0 ? `; external tests ${external.map((e) => `${e.dataset.name} (${e.from})`).join(", ")}` : ""}.`,
+  };
+}
+
+type PoolArrays = { y: Int32Array; spurions: Record<string, Int32Array> };
+
+/** Rows of a pool the splits can use: a known label and every natural spurion known. */
+function usableRows(pool: PoolArrays, specs: readonly SpurionSpec[]): number[] {
+  const rows: number[] = [];
+  for (let r = 0; r < pool.y.length; r++) {
+    if (pool.y[r] < 0) continue;
+    if (specs.some((s) => s.kind === "natural" && !(pool.spurions[s.name][r] >= 0))) continue;
+    rows.push(r);
+  }
+  return rows;
+}
+
+function countUsable(pool: PoolArrays, specs: readonly SpurionSpec[]): number {
+  return usableRows(pool, specs).length;
+}
+
+/** Every usable row of a split-column pool, in file order, with its own labels (no resampling). */
+function asIsSplit(
+  name: "train" | "validation",
+  pool: PoolArrays,
+  primary: { name: string; numClasses: number },
+  specs: readonly SpurionSpec[],
+  sc: NonNullable<DataConfig["split_column"]>,
+): ConfoundedSplit {
+  const rows = Int32Array.from(usableRows(pool, specs));
+  if (rows.length === 0)
+    throw new Error(
+      `data.split_column: no usable ${name} row (${sc[name].map((v) => `'${v}'`).join(", ")} in column '${sc.column}', with a label and every spurion known)`,
+    );
+  const labels: Record<string, Int32Array> = { [primary.name]: rows.map((r) => pool.y[r]) };
+  for (const s of specs) labels[s.name] = rows.map((r) => pool.spurions[s.name][r]);
+  return {
+    name,
+    pool: name,
+    mode: "ratio",
+    rows,
+    labels,
+    targetRatios: {},
+    counts: computeCounts({
+      split: name,
+      primary: primary.name,
+      y: labels[primary.name],
+      numClasses: primary.numClasses,
+      spurions: specs.map((s) => ({
+        name: s.name,
+        values: labels[s.name],
+        numClasses: s.numClasses,
+        pairing: pairingOf(s, primary.numClasses),
+      })),
+    }),
+    oversampledRows: 0,
+  };
+}
+
+/**
+ * External test k: its source (the data's own, for a column filter; else its CSV read like the
+ * data's) and every usable row of it. Its labels must mean what the training labels mean.
+ */
+function externalSource(
+  config: RunConfig,
+  k: number,
+  own: SourceResult,
+  ownNames: string[],
+  plan: RowPlan,
+  tasks: TaskInfo[],
+): { source: SourceResult; from: string; split: Pick<ConfoundedSplit, "name" | "rows" | "labels"> } {
+  const d = config.data;
+  const t = d.external_tests[k];
+  const known = tasks.filter(
+    (task) => task.role === "primary" || d.spurions.find((s) => s.name === task.name)?.kind === "metadata",
+  );
+  if (t.column && t.values) {
+    const items = plan.external.get(t.name) ?? [];
+    return {
+      source: own,
+      from: `${t.column} = ${t.values.join(" or ")}`,
+      split: splitOf(t.name, own, items, known, ownNames),
+    };
+  }
+  const root = t.root ? (isAbsolute(t.root) ? t.root : join(d.root as string, t.root)) : (d.root as string);
+  if (
+    d.source === "mri" &&
+    tasks.some(
+      (task) =>
+        d.spurions.find((s) => s.name === task.name)?.column === "cohort" ||
+        (task.role === "primary" && d.task?.column === "cohort"),
+    )
+  )
+    throw new Error(
+      `data.external_tests[${k}] (${t.name}): a CSV test is one cohort of its own, so the label "cohort" means nothing there; list the cohort in data.mri.cohorts and give the test as column: cohort, values: [its name]`,
+    );
+  const other = loadSource({
+    ...config,
+    data: {
+      ...d,
+      root,
+      csv: t.csv,
+      mri: { ...d.mri, cohorts: [] },
+      split_column: undefined,
+      external_tests: [],
+    },
+  }).src;
+  // The same mapping gives the same classes, except where the classes are read from the data.
+  other.tasks.forEach((ot, i) => {
+    const mine = known[i];
+    const same =
+      mine &&
+      ot.numClasses === mine.numClasses &&
+      JSON.stringify(ot.classNames ?? null) === JSON.stringify(mine.classNames ?? null);
+    if (!same)
+      throw new Error(
+        `data.external_tests[${k}] (${t.name}): label ${mine?.name ?? ot.name} has classes ${JSON.stringify(ot.classNames ?? ot.numClasses)} in ${t.csv}, but ${JSON.stringify(mine?.classNames ?? mine?.numClasses)} in the training data; give the label a mapping (positive / values / threshold) so both read alike`,
+      );
+  });
+  return {
+    source: other,
+    from: t.csv as string,
+    split: splitOf(
+      t.name,
+      other,
+      other.dataset.items.map((_, i) => i),
+      known,
+      other.tasks.map((ot) => ot.name),
+    ),
   };
 }
 
 /**
  * train_oracle: as many rows as train with every spurion independent of the label (P(z = paired y)
  * = 1 / K_z), drawn after the protocol's splits so they stay as they are; it may reuse train's rows
- * but none of validation or the tests. A pool that cannot supply it is an error here, before any
- * method trains.
+ * but none of validation or the tests (with a split column: from the train rows only). A pool that
+ * cannot supply it is an error here, before any method trains.
  */
-function oracleSplit(cfg: Parameters<typeof makeConfoundedSplits>[0], d: DataConfig): ConfoundedSplit {
+function oracleSplit(
+  cfg: Parameters<typeof makeConfoundedSplits>[0],
+  d: DataConfig,
+  pool: PoolName,
+  size: number,
+): ConfoundedSplit {
   const ratios = Object.fromEntries(cfg.spurions.map((s) => [s.name, 1 / s.numClasses]));
+  const earlier = new Set(cfg.splits.map((s) => s.name));
   try {
     const all = makeConfoundedSplits({
       ...cfg,
@@ -453,27 +430,48 @@ function oracleSplit(cfg: Parameters<typeof makeConfoundedSplits>[0], d: DataCon
         ...cfg.splits,
         {
           name: "train_oracle",
-          pool: "all",
-          size: d.splits.train,
+          pool,
+          size,
           mode: "ratio",
           ratios,
-          disjointFrom: ["test_balanced", "test_inverted", "validation"],
+          disjointFrom: ["test_balanced", "test_inverted", "validation"].filter((n) => earlier.has(n)),
         },
       ],
     });
     return all[all.length - 1];
   } catch (e) {
     throw new Error(
-      `method "oracle" needs an uncorrelated training split (train_oracle: ${d.splits.train} rows, every spurion independent of ${cfg.primary.name}), and this data cannot supply it. Lower data.splits.train, or leave oracle out of the methods.\n${(e as Error).message}`,
+      `method "oracle" needs an uncorrelated training split (train_oracle: ${size} rows, every spurion independent of ${cfg.primary.name}), and this data cannot supply it. Lower ${d.split_column && !d.split_column.confound ? "the number of training rows (split_column.confound: true and data.splits.train)" : "data.splits.train"}, or leave oracle out of the methods.\n${(e as Error).message}`,
     );
   }
+}
+
+/**
+ * A test of the given items with their own labels, under the run's task names (`keys[i]`: the
+ * source's name of tasks[i]); rows with an unknown label are left out.
+ */
+function splitOf(
+  name: string,
+  src: SourceResult,
+  items: number[],
+  tasks: TaskInfo[],
+  keys: string[],
+): Pick<ConfoundedSplit, "name" | "rows" | "labels"> {
+  const usable = items.filter((i) => keys.every((k) => (src.dataset.items[i].labels[k] ?? -1) >= 0));
+  if (usable.length === 0)
+    throw new Error(`external test ${name}: no row with every label known (${items.length} rows in it)`);
+  const rows = Int32Array.from(usable);
+  const labels = Object.fromEntries(
+    tasks.map((t, j) => [t.name, Int32Array.from(usable, (i) => src.dataset.items[i].labels[keys[j]])]),
+  );
+  return { name, rows, labels };
 }
 
 async function decodeSplit(
   config: RunConfig,
   source: FileDataset,
   origins: readonly ItemOrigin[],
-  split: ConfoundedSplit,
+  split: Pick<ConfoundedSplit, "name" | "rows" | "labels">,
   tasks: TaskInfo[],
   synthetic: SpurionConfig[],
   progress?: DataProgress,
@@ -494,10 +492,9 @@ async function decodeSplit(
   const skipped = summary.skipped.map((s): SkippedFile => {
     const origin = origins[split.rows[s.index]];
     // The loader's message starts with the path, which the record holds already.
-    // One line per file in skipped.csv and the report (decoders such as libvips answer in several).
-    const reason = (s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error)
-      .trim()
-      .replace(/\s*\n\s*/g, "; ");
+    // A decoder's message may run over several lines (libvips repeats its warnings); a record is one line.
+    const full = s.error.startsWith(`${s.path}: `) ? s.error.slice(s.path.length + 2) : s.error;
+    const reason = [...new Set(full.trim().split(/\s*\n\s*/))].join("; ");
     return { split: split.name, path: s.path, csv: origin?.csv ?? "", line: origin?.line ?? 0, reason };
   });
   const warning = checkSkipped(config.data, split.name, split.rows.length, skipped);

@@ -21,7 +21,14 @@ import type { PreparedData } from "./data.js";
 
 export interface MethodEvaluation {
   tasks: string[];
+  /** the induced-shift splits present, then the external tests */
   splits: SplitEvaluation[];
+  /**
+   * The external test cohorts (natural shift), evaluated as they come; their metrics are in
+   * `splits` under their names. Probes run where every spurion has a value there (metadata
+   * spurions; a synthetic one is never written into an external image).
+   */
+  external?: { split: string; from: string; probes?: ProbeRow[]; note?: string }[];
   probes?: { split: string; rows: ProbeRow[] };
   tsne?: { split: string; panel: TsnePanel };
 }
@@ -33,9 +40,29 @@ const SPLIT_OF: Record<string, keyof PreparedData["splits"]> = {
 };
 
 export function splitFor(data: PreparedData, name: string): InMemoryDataset {
-  const ds = data.splits[SPLIT_OF[name]];
-  if (!ds) throw new Error(`no split "${name}" in this data`);
+  const ds = SPLIT_OF[name]
+    ? data.splits[SPLIT_OF[name]]
+    : data.external.find((e) => e.dataset.name === name)?.dataset;
+  if (!ds)
+    throw new Error(
+      `no split "${name}" in this data (there are: ${[...Object.keys(data.splits), ...data.external.map((e) => e.dataset.name)].join(", ")})`,
+    );
   return ds;
+}
+
+function hasSplit(data: PreparedData, name: string): boolean {
+  return SPLIT_OF[name]
+    ? data.splits[SPLIT_OF[name]] !== undefined
+    : data.external.some((e) => e.dataset.name === name);
+}
+
+/**
+ * The split probes, t-SNE or the MI audit run on: the configured one, or where a split column left
+ * no induced-shift tests, the first external test (else validation).
+ */
+export function analysisSplit(data: PreparedData, configured: string): string {
+  if (hasSplit(data, configured)) return configured;
+  return data.external[0]?.dataset.name ?? "validation";
 }
 
 export interface EvalRunOptions {
@@ -48,14 +75,22 @@ export function evaluateMethod(
   data: PreparedData,
   config: RunConfig,
   o: EvalRunOptions,
-): { evaluation: MethodEvaluation; outputs: Map<string, SplitOutputs> } {
+): { evaluation: MethodEvaluation; outputs: Map<string, SplitOutputs>; auditSplit: string } {
   const e = config.eval;
+  // A split column may leave no induced-shift tests; the external tests are always evaluated.
+  const evaluated = [
+    ...e.splits.filter((n) => hasSplit(data, n)),
+    ...data.external.map((x) => x.dataset.name),
+  ];
+  const probeSplit = analysisSplit(data, e.probes.split);
+  const tsneSplit = analysisSplit(data, e.tsne.split);
+  const auditSplit = analysisSplit(data, e.mi_audit.split);
   const names = [
     ...new Set([
-      ...e.splits,
-      ...(e.probes.enabled ? [e.probes.split] : []),
-      ...(e.tsne.enabled ? [e.tsne.split] : []),
-      ...(e.mi_audit.enabled ? [e.mi_audit.split] : []),
+      ...evaluated,
+      ...(e.probes.enabled ? [probeSplit] : []),
+      ...(e.tsne.enabled ? [tsneSplit] : []),
+      ...(e.mi_audit.enabled ? [auditSplit] : []),
     ]),
   ];
   const total = names.reduce((a, n) => a + splitFor(data, n).length, 0);
@@ -70,7 +105,7 @@ export function evaluateMethod(
   progress.finish();
   const evaluation: MethodEvaluation = {
     tasks: method.tasks.map((t) => t.name),
-    splits: e.splits.map((name) =>
+    splits: evaluated.map((name) =>
       evaluateOutputs(method, splitFor(data, name), outputs.get(name) as SplitOutputs, {
         bootstrap: e.bootstrap,
         minGroupSize: e.min_group_size,
@@ -78,27 +113,41 @@ export function evaluateMethod(
       }),
     ),
   };
-  if (e.probes.enabled && method.tasks.length > 1) {
+  const probeOptions = {
+    l2: e.probes.l2,
+    maxIter: e.probes.max_iter,
+    folds: e.probes.folds,
+    seed: config.seed,
+    bootstrap: Math.min(e.bootstrap, 200),
+  };
+  const probing = e.probes.enabled && method.tasks.length > 1;
+  if (probing) {
     const p = new Progress({ label: `${o.label} probes`, unit: "probe", mode: o.progressMode });
     const rows = probeFeatures(
       method,
-      splitFor(data, e.probes.split),
-      outputs.get(e.probes.split) as SplitOutputs,
-      {
-        l2: e.probes.l2,
-        maxIter: e.probes.max_iter,
-        folds: e.probes.folds,
-        seed: config.seed,
-        bootstrap: Math.min(e.bootstrap, 200),
-      },
+      splitFor(data, probeSplit),
+      outputs.get(probeSplit) as SplitOutputs,
+      probeOptions,
     );
     p.update(rows.length);
     p.finish();
-    evaluation.probes = { split: e.probes.split, rows };
+    evaluation.probes = { split: probeSplit, rows };
   }
+  if (data.external.length > 0)
+    evaluation.external = data.external.map(({ from, dataset }) => {
+      const entry: NonNullable<MethodEvaluation["external"]>[number] = { split: dataset.name, from };
+      if (!probing) return entry;
+      const missing = method.tasks.filter((t) => !dataset.labels[t.name]).map((t) => t.name);
+      if (missing.length > 0) {
+        entry.note = `no probes: ${missing.join(", ")} ${missing.length === 1 ? "has" : "have"} no value in an external test (synthetic spurions are not written into its images)`;
+        return entry;
+      }
+      entry.probes = probeFeatures(method, dataset, outputs.get(dataset.name) as SplitOutputs, probeOptions);
+      return entry;
+    });
   if (e.tsne.enabled) {
-    const ds = splitFor(data, e.tsne.split);
-    const out = outputs.get(e.tsne.split) as SplitOutputs;
+    const ds = splitFor(data, tsneSplit);
+    const out = outputs.get(tsneSplit) as SplitOutputs;
     const p = new Progress({ label: `${o.label} t-SNE`, unit: "embedding", mode: o.progressMode });
     const result = tsneOfPrimary(out, {
       perplexity: e.tsne.perplexity,
@@ -112,9 +161,9 @@ export function evaluateMethod(
     const colourings = data.tasks
       .filter((t) => ds.labels[t.name])
       .map((t) => ({ by: t.name, labels: ds.labels[t.name], classNames: t.classNames }));
-    evaluation.tsne = { split: e.tsne.split, panel: tsnePanel(fy, result, colourings) };
+    evaluation.tsne = { split: tsneSplit, panel: tsnePanel(fy, result, colourings) };
   }
-  return { evaluation, outputs };
+  return { evaluation, outputs, auditSplit };
 }
 
 export interface MethodAudit {
@@ -130,7 +179,7 @@ export function auditMethod(
   method: Method,
   out: SplitOutputs,
   config: RunConfig,
-  o: EvalRunOptions & { labels?: Record<string, ArrayLike<number>> },
+  o: EvalRunOptions & { labels?: Record<string, ArrayLike<number>>; split?: string },
 ): MethodAudit {
   const a = config.eval.mi_audit;
   const names = method.tasks.map((t) => t.name);
@@ -175,5 +224,5 @@ export function auditMethod(
     labels,
   );
   progress.finish();
-  return { split: a.split, pairs };
+  return { split: o.split ?? a.split, pairs };
 }

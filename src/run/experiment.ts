@@ -85,7 +85,13 @@ function methodsOf(config: RunConfig, names?: MethodName[]): RunRecord["methods"
 }
 
 export function dataRecord(data: PreparedData): DataRecord {
-  return { tasks: data.tasks, counts: data.counts, description: data.description, skipped: data.skipped };
+  return {
+    tasks: data.tasks,
+    counts: data.counts,
+    description: data.description,
+    skipped: data.skipped,
+    external: data.external.map((e) => ({ name: e.dataset.name, from: e.from, size: e.dataset.length })),
+  };
 }
 
 /**
@@ -113,7 +119,10 @@ export async function loadData(
     options,
   );
   if (!quiet) {
-    const sizes = Object.entries(data.splits).map(([k, v]) => `${k} ${v?.length}`);
+    const sizes = [
+      ...Object.entries(data.splits).map(([k, v]) => `${k} ${v?.length}`),
+      ...data.external.map((e) => `${e.dataset.name} ${e.dataset.length} (external)`),
+    ];
     log(`data: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sizes.join(", ")})`);
   }
   return data;
@@ -324,15 +333,19 @@ function evaluateAndAudit(
   label: string,
   mode: ProgressMode,
 ): { evaluation: MethodEvaluation; audit?: MethodAudit } {
-  const { evaluation, outputs } = evaluateMethod(method, data, config, { label, progressMode: mode });
+  const { evaluation, outputs, auditSplit } = evaluateMethod(method, data, config, {
+    label,
+    progressMode: mode,
+  });
   writeJson(join(mdir, METHOD_FILES.eval), evaluation);
   let audit: MethodAudit | undefined;
-  const out = outputs.get(config.eval.mi_audit.split);
+  const out = outputs.get(auditSplit);
   if (config.eval.mi_audit.enabled && method.tasks.length > 1 && out) {
     audit = auditMethod(method, out, config, {
       label,
       progressMode: mode,
-      labels: splitFor(data, config.eval.mi_audit.split).labels,
+      labels: splitFor(data, auditSplit).labels,
+      split: auditSplit,
     });
     writeJson(join(mdir, METHOD_FILES.audit), audit);
   }
@@ -415,7 +428,7 @@ export async function reevaluateRun(
   for (const r of records) {
     const method = loadTrainedMethod(run.config, data.tasks, dir, r.key, r.method as MethodName);
     const mdir = methodDir(dir, r.key);
-    const { evaluation, outputs } = evaluateMethod(method, data, run.config, {
+    const { evaluation, outputs, auditSplit } = evaluateMethod(method, data, run.config, {
       label: r.key,
       progressMode: mode,
     });
@@ -423,12 +436,13 @@ export async function reevaluateRun(
       r.evaluation = evaluation;
       writeJson(join(mdir, METHOD_FILES.eval), evaluation);
     }
-    const out = outputs.get(run.config.eval.mi_audit.split);
+    const out = outputs.get(auditSplit);
     if (o.audit && out && method.tasks.length > 1) {
       r.audit = auditMethod(method, out, run.config, {
         label: r.key,
         progressMode: mode,
-        labels: splitFor(data, run.config.eval.mi_audit.split).labels,
+        labels: splitFor(data, auditSplit).labels,
+        split: auditSplit,
       });
       writeJson(join(mdir, METHOD_FILES.audit), r.audit);
     }

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { RunConfig } from "../config/index.js";
 import type { SplitCounts, TaskInfo } from "../data/index.js";
+import type { ProbeRow } from "../eval/probe.js";
 import { metricRow, probeEntries } from "../report/from-eval.js";
 import { computeHeadline } from "../report/headline.js";
 import type { CurveSet, GroupCountTable, MethodReport, ReportData, Series } from "../report/types.js";
@@ -17,6 +18,8 @@ export interface DataRecord {
   description: string;
   /** the unreadable images left out (absent in run folders from before it was recorded) */
   skipped?: SkippedFile[];
+  /** the external test cohorts (data.external_tests) and where their rows came from */
+  external?: { name: string; from: string; size: number }[];
 }
 
 export interface MethodRecord {
@@ -114,6 +117,10 @@ export function methodReport(r: MethodRecord): MethodReport {
         rep.metrics.push(metricRow(task, s.split, e));
       }
     if (ev.probes) rep.probes = probeEntries(ev.probes.rows);
+    if (ev.external?.some((x) => x.probes))
+      rep.externalProbes = Object.fromEntries(
+        ev.external.flatMap((x) => (x.probes ? [[x.split, probeEntries(x.probes)]] : [])),
+      );
     if (ev.tsne) rep.tsne = [ev.tsne.panel];
   }
   if (r.audit)
@@ -148,7 +155,13 @@ export function buildReport(
       inDistribution: "validation",
       inverted: "test_inverted",
       balanced: "test_balanced",
-      order: config.eval.splits,
+      // The induced-shift splits the data has (a split column may leave out the tests), then the
+      // external tests.
+      order: [
+        ...config.eval.splits.filter((s) => data.counts.some((c) => c.split === s)),
+        ...(data.external ?? []).map((e) => e.name),
+      ],
+      external: (data.external ?? []).map((e) => ({ name: e.name, from: e.from })),
     },
     dataset: {
       name: config.data.source,
@@ -158,9 +171,21 @@ export function buildReport(
     },
     methods: methods.map(methodReport),
     notes: [
-      `Probes, t-SNE and the MI audit use frozen features of ${config.eval.probes.split}; the audit fits a fresh critic on half of it and estimates on the other half.`,
+      `Probes, t-SNE and the MI audit use frozen features of ${methods.find((m) => m.evaluation?.probes)?.evaluation?.probes?.split ?? config.eval.probes.split}; the audit fits a fresh critic on half of it and estimates on the other half.`,
     ],
   };
+}
+
+function switchedProbes(rows: ProbeRow[], fy: string) {
+  return rows
+    .filter((r) => r.kind === "switched")
+    .map((r) => ({
+      source: r.source,
+      target: r.target,
+      accuracy: r.accuracy,
+      chance: r.chance.majority,
+      fromFy: r.source === fy,
+    }));
 }
 
 /** The machine-readable summary: headline numbers per method plus the verdicts. */
@@ -175,6 +200,8 @@ export function buildSummary(report: ReportData, methods: MethodRecord[], extra:
     data: {
       /** images per split the run used */
       sizes: report.dataset?.sizes,
+      /** the external test cohorts (natural shift), evaluated as they come */
+      external: report.splits.external ?? [],
       skipped: { count: skipped.length, files: skipped },
     },
     headline: headline.summary,
@@ -204,15 +231,25 @@ export function buildSummary(report: ReportData, methods: MethodRecord[], extra:
             ];
           }),
         ),
-        probes: (m.evaluation?.probes?.rows ?? [])
-          .filter((r) => r.kind === "switched")
-          .map((r) => ({
-            source: r.source,
-            target: r.target,
-            accuracy: r.accuracy,
-            chance: r.chance.majority,
-            fromFy: r.source === fy,
-          })),
+        probes: switchedProbes(m.evaluation?.probes?.rows ?? [], fy),
+        /** per external test: its primary metrics (also under `primary`) and its probes */
+        external: Object.fromEntries(
+          (m.evaluation?.external ?? []).map((x) => {
+            const e = acc(x.split);
+            return [
+              x.split,
+              {
+                from: x.from,
+                accuracy: e?.accuracy,
+                balancedAccuracy: e?.balancedAccuracy,
+                auc: e?.auc,
+                worstGroupAccuracy: e?.worstGroup?.worstAccuracy,
+                probes: x.probes ? switchedProbes(x.probes, fy) : undefined,
+                note: x.note,
+              },
+            ];
+          }),
+        ),
         miAudit: m.audit?.pairs.map((p) => ({
           pair: p.pair,
           estimate: p.estimate,

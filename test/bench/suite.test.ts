@@ -290,8 +290,8 @@ test("files cohort: PNGs hold the Fashion-MNIST image with the artefact of its m
   );
   for (const s of ["validation", "test_inverted", "test_balanced", "train"] as const)
     assert.deepEqual(
-      withOracle.splits[s].images,
-      without.splits[s].images,
+      withOracle.splits[s]?.images,
+      without.splits[s]?.images,
       `${s} is the same with or without the oracle`,
     );
 });

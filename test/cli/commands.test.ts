@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { run } from "../../src/cli/main.js";
+import { pngGray } from "../data/helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mimmx-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,6 +70,63 @@ describe("mimmx CLI", () => {
     const counts = JSON.parse(j.out).counts as { split: string; spurions: { pairedFraction: number }[] }[];
     const train = counts.find((c) => c.split === "train");
     assert.ok(train && Math.abs(train.spurions[0].pairedFraction - 0.8) < 0.02);
+  });
+
+  it("data inspect lists the unreadable images it left out, in Markdown and in --json", async () => {
+    // 40 PNGs, every 4th an empty file; half a split may be skipped.
+    const lines = ["file,Diagnosis"];
+    for (let i = 0; i < 40; i++) {
+      const px = new Array(64).fill(0).map((_, p) => (p * 3 + i) % 256);
+      writeFileSync(join(dir, `i${i}.png`), i % 4 === 0 ? Buffer.alloc(0) : pngGray(8, 8, px));
+      lines.push(`i${i}.png,${i % 2 ? "disease" : "healthy"}`);
+    }
+    writeFileSync(join(dir, "manifest.csv"), lines.join("\n"));
+    const path = join(dir, "skip.yaml");
+    writeFileSync(
+      path,
+      `name: skip
+data:
+  source: manifest
+  root: ${dir}
+  csv: manifest.csv
+  task: { column: Diagnosis, positive: [disease], negative: [healthy] }
+  spurions: [{ name: marker, kind: patch, ratio: 0.8 }]
+  image_size: [28, 28]
+  max_skipped: 0.5
+  cache: false
+  splits: { train: 10, validation: 8, test_inverted: 8, test_balanced: 8 }
+`,
+    );
+    const j = await cli("data", "inspect", "--config", path, "--quiet", "--json");
+    assert.equal(j.code, 0, j.err);
+    const out = JSON.parse(j.out) as {
+      counts: { split: string; size: number }[];
+      skipped: {
+        count: number;
+        files: { split: string; csv: string; line: number; path: string; reason: string }[];
+      };
+    };
+    assert.ok(out.skipped.count > 0);
+    assert.equal(out.skipped.files.length, out.skipped.count);
+    for (const f of out.skipped.files) {
+      // The manifest lists image i on line i + 2; every skipped one is an empty file (i % 4 = 0).
+      const i = Number(/i(\d+)\.png$/.exec(f.path)?.[1]);
+      assert.equal(f.line, i + 2, f.path);
+      assert.equal(i % 4, 0, f.path);
+      assert.equal(f.csv, join(dir, "manifest.csv"));
+      assert.match(f.reason, /empty/);
+    }
+    // The counts are of what is left.
+    const planned: Record<string, number> = { train: 10, validation: 8, test_inverted: 8, test_balanced: 8 };
+    for (const c of out.counts)
+      assert.equal(
+        c.size,
+        planned[c.split] - out.skipped.files.filter((f) => f.split === c.split).length,
+        c.split,
+      );
+    const md = await cli("data", "inspect", "--config", path, "--quiet");
+    assert.match(md.out, new RegExp(`## Skipped \\(${out.skipped.count} unreadable images left out\\)`));
+    assert.ok(md.out.includes(`(${join(dir, "manifest.csv")}:${out.skipped.files[0].line})`));
   });
 
   it("a config error exits 2 and names the key path", async () => {

@@ -84,7 +84,7 @@ test("prepareData: workers fill the cache, a second pass reads every image from 
     logs.join("\n"),
   );
   for (const s of ["train", "validation", "test_inverted", "test_balanced"] as const)
-    assert.deepEqual(second.splits[s].images, first.splits[s].images, s);
+    assert.deepEqual(second.splits[s]?.images, first.splits[s]?.images, s);
   const off = cohort(64);
   const third = await prepareData(config(off, "  workers: 1\n  cache: false\n"), progress);
   assert.ok(!existsSync(join(off, ".cache")));

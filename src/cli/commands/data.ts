@@ -24,10 +24,25 @@ export async function dataCommand(argv: string[]): Promise<number> {
   const config = await loadRunConfig(options.config as string | undefined, options.quiet as boolean);
   const data = await loadData(config, options.quiet as boolean);
   if (options.json) {
-    console.log(JSON.stringify({ tasks: data.tasks, counts: data.counts }, null, 1));
+    // The skipped images go with the counts: the counts are of what is left after them.
+    console.log(
+      JSON.stringify(
+        {
+          tasks: data.tasks,
+          counts: data.counts,
+          skipped: { count: data.skipped.length, files: data.skipped },
+        },
+        null,
+        1,
+      ),
+    );
     return 0;
   }
   console.log(`# ${config.name}: ${data.description}\n`);
   for (const c of data.counts) console.log(countsToMarkdown(c));
+  if (data.skipped.length > 0) {
+    console.log(`\n## Skipped (${data.skipped.length} unreadable images left out)\n`);
+    for (const s of data.skipped) console.log(`- ${s.split}: ${s.path} (${s.csv}:${s.line}): ${s.reason}`);
+  }
   return 0;
 }

@@ -9,6 +9,13 @@ export function printRunResult(r: RunResult, resumeHint: string): number {
   if (r.summary) {
     console.log(r.summary.headline);
     for (const m of r.summary.methods) console.log(`  ${m.label}: ${m.verdict} — ${m.reason}`);
+    // The external cohorts (natural shift) beside the induced-shift verdicts.
+    const pct = (v: number | undefined) => (v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
+    for (const m of r.summary.methods)
+      for (const [test, x] of Object.entries(m.external))
+        console.log(
+          `  ${m.label} on ${test} (${x.from}, as it comes): accuracy ${pct(x.accuracy)}, balanced ${pct(x.balancedAccuracy)}, AUC ${x.auc === undefined ? "–" : x.auc.toFixed(3)}, worst group ${pct(x.worstGroupAccuracy)}`,
+        );
   }
   console.log(`report: ${r.reportHtml}`);
   console.log(`        ${r.reportMd}`);

@@ -21,10 +21,13 @@ import {
   type ChexpertConfig,
   DATA_SOURCES,
   type DataConfig,
+  type ExternalTestConfig,
   type LabelSpec,
   type MriCohortConfig,
   type MriConfig,
+  SPLIT_NAMES,
   SPURION_KINDS,
+  type SplitColumnConfig,
   type SplitSizes,
   type SpurionConfig,
   type TransformConfig,
@@ -255,6 +258,91 @@ const mri = obj<MriConfig>(
   },
 );
 
+const splitValues = (which: string) =>
+  list(str({ minLength: 0, description: `A value of the split column that marks a ${which} row.` }), {
+    default: [],
+    description: `Values of the split column whose rows are ${which} rows${which === "test" ? " (the induced-shift tests are drawn from them)" : ""}.`,
+  });
+
+const splitColumn = obj<SplitColumnConfig>(
+  {
+    column: str({ description: "The column that holds each row's split, e.g. split or Split." }),
+    train: splitValues("training"),
+    validation: splitValues("validation"),
+    test: splitValues("test"),
+    confound: bool({
+      default: false,
+      description:
+        "true: sample train and validation from their rows to data.splits at the spurion ratios; false: use every usable row as it is (the natural distribution; metadata spurions only).",
+    }),
+  },
+  {
+    description:
+      "The dataset's own split (e.g. a column with train / valid / test): training and validation rows come from its train and validation values, the induced-shift tests from its test values (none: those tests are skipped). Every value of the column must be listed.",
+    refine: (v, _given, path, ctx) => {
+      if (v.train.length === 0) ctx.error([...path, "train"], "list the values that mark training rows");
+      if (v.validation.length === 0)
+        ctx.error([...path, "validation"], "list the values that mark validation rows");
+      const seen = new Map<string, string>();
+      for (const k of ["train", "validation", "test"] as const)
+        for (const value of v[k]) {
+          const other = seen.get(value);
+          if (other) ctx.error([...path, k], `"${value}" is also listed under ${other}`);
+          seen.set(value, k);
+        }
+      return v;
+    },
+  },
+);
+
+const externalTest = obj<ExternalTestConfig>(
+  {
+    name: str({
+      pattern: /^[A-Za-z][A-Za-z0-9_-]*$/,
+      patternText: "a name of letters, digits, _ or - starting with a letter",
+      description: "The test's name in the report and summary.json, e.g. site_B, nako, chexpert_valid.",
+    }),
+    csv: optional(str({ description: "A table of the data's layout (relative to root), e.g. valid.csv." })),
+    root: optional(
+      str({
+        description: "Folder of that table and its images (relative: under data.root); default data.root.",
+      }),
+    ),
+    column: optional(
+      str({ description: "Instead of csv: a column of the data's own table (mri: also cohort)." }),
+    ),
+    values: optional(
+      list(str({ minLength: 0, description: "A value of that column." }), {
+        minItems: 1,
+        description: "With column: the rows holding one of these values form the test (and leave training).",
+      }),
+    ),
+  },
+  {
+    description:
+      "An external test cohort, evaluated as it comes: another CSV (csv, root) or the rows of a column value (column, values).",
+    refine: (v, given, path, ctx) => {
+      const byCsv = given.has("csv");
+      const byColumn = given.has("column") || given.has("values");
+      if (byCsv === byColumn)
+        ctx.error(path, "give either csv (another table) or column and values (rows of this one)");
+      if (byColumn && (!v.column || !v.values))
+        ctx.error([...path, v.column ? "values" : "column"], "column and values go together");
+      if (given.has("root") && !byCsv) ctx.error([...path, "root"], "only used with csv");
+      if (
+        (SPLIT_NAMES as readonly string[]).includes(v.name) ||
+        v.name === "train" ||
+        v.name === "train_oracle"
+      )
+        ctx.error(
+          [...path, "name"],
+          `"${v.name}" is a split of the protocol; name the test after its cohort`,
+        );
+      return v;
+    },
+  },
+);
+
 export const dataSchema = obj<DataConfig>(
   {
     source: oneOf(DATA_SOURCES, {
@@ -416,6 +504,13 @@ export const dataSchema = obj<DataConfig>(
       description: "Batches of images prepared ahead of the one being collected.",
     }),
     cache: dataCache,
+    split_column: optional(splitColumn),
+    external_tests: list(externalTest, {
+      default: [],
+      unique: false,
+      description:
+        "Test cohorts evaluated as they come (the natural distribution), beside the induced-shift tests: train on one site or cohort, test on another.",
+    }),
   },
   {
     description: "Where images and labels come from, the spurions, image size, splits and augmentation.",
@@ -460,6 +555,32 @@ export const dataSchema = obj<DataConfig>(
             );
         });
       }
+      if (v.source === "fashion-confounded") {
+        if (v.split_column)
+          ctx.error(
+            [...path, "split_column"],
+            "fashion-confounded has no table; a split column needs a file source",
+          );
+        if (v.external_tests.length > 0)
+          ctx.error(
+            [...path, "external_tests"],
+            "fashion-confounded has no table; external tests need a file source",
+          );
+      }
+      if (v.split_column && !v.split_column.confound)
+        v.spurions.forEach((s, i) => {
+          if (s.kind !== "metadata")
+            ctx.error(
+              [...path, "spurions", i, "kind"],
+              `split_column.confound is false, so rows are used as they are and a synthetic spurion has no value to take; set split_column.confound: true, or use metadata spurions`,
+            );
+        });
+      const testNames = new Set<string>();
+      v.external_tests.forEach((t, i) => {
+        if (testNames.has(t.name))
+          ctx.error([...path, "external_tests", i, "name"], `duplicate test name "${t.name}"`);
+        testNames.add(t.name);
+      });
       const names = new Set<string>();
       v.spurions.forEach((s, i) => {
         if (names.has(s.name))

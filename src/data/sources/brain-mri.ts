@@ -11,7 +11,6 @@ import type { TransformSpec } from "../transforms/compose.js";
 import type { TaskInfo } from "../types.js";
 import {
   binNames,
-  csvLine,
   DEFAULT_MISSING_VALUES,
   type LabelSpec,
   type MissingPolicy,
@@ -154,7 +153,7 @@ export function brainMri(o: BrainMriOptions): SourceResult {
           pre: pre.length ? pre : undefined,
         });
         tableRows.push(r);
-        origins.push({ csv: table.source, line: csvLine(table, r) });
+        origins.push({ csv: table.source, line: table.line(r) });
       }
     });
   });

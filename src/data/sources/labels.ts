@@ -59,15 +59,6 @@ export interface LabelOutcome {
   filled: Record<string, number>;
 }
 
-/**
- * The line of the CSV file a table row came from: the table's own record when it keeps one
- * (quoted line breaks and blank lines shift it), else header + row.
- */
-export function csvLine(table: Table, row: number): number {
-  const withLines = table as Table & { lineOf?: (row: number) => number };
-  return typeof withLines.lineOf === "function" ? withLines.lineOf(row) : row + 2;
-}
-
 /** Class names for binned values, e.g. edges [40, 60] -> ["<40", "40-60", ">=60"]. */
 export function binNames(edges: readonly number[]): string[] {
   return [
@@ -166,7 +157,7 @@ function classifyColumn(
     if (typeof c === "object") {
       const b = bad.get(v) ?? { why: c.why, lines: [], count: 0 };
       b.count++;
-      if (b.lines.length < 5) b.lines.push(csvLine(table, r));
+      if (b.lines.length < 5) b.lines.push(table.line(r));
       bad.set(v, b);
     }
     return c;
@@ -223,7 +214,7 @@ export function resolveLabels(
       const values = new Map<string, number>();
       candidate.forEach((r, k) => {
         if (classes[k] !== MISSING) return;
-        if (lines.length < 5) lines.push(csvLine(table, r));
+        if (lines.length < 5) lines.push(table.line(r));
         const v = table.rows[r][col].trim();
         values.set(v, (values.get(v) ?? 0) + 1);
       });

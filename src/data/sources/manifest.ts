@@ -4,7 +4,7 @@ import { isAbsolute, join } from "node:path";
 import type { FileDataset, PipelineSpec } from "../pipeline.js";
 import { Table } from "../table/csv.js";
 import type { TaskInfo } from "../types.js";
-import { csvLine, type LabelSpec, resolveLabels } from "./labels.js";
+import { type LabelSpec, resolveLabels } from "./labels.js";
 
 export interface ManifestOptions {
   /** Path of the CSV, or an already parsed Table. */
@@ -72,7 +72,7 @@ export function buildFromTable(
     const path = resolvePath(o.root, table.rows[r][pathCol].trim());
     if (o.checkFiles && !existsSync(path)) {
       if ((o.pipeline.onError ?? "fatal") === "fatal")
-        throw new Error(`${table.source}: line ${csvLine(table, r)}: image file not found: ${path}`);
+        throw new Error(`${table.source}: line ${table.line(r)}: image file not found: ${path}`);
       missingFiles.push(path);
       continue;
     }
@@ -80,7 +80,7 @@ export function buildFromTable(
     for (const l of lab.labels) labels[l.name] = l.values[k];
     items.push({ path, labels });
     tableRows.push(r);
-    origins.push({ csv: table.source, line: csvLine(table, r) });
+    origins.push({ csv: table.source, line: table.line(r) });
   }
   const tasks: TaskInfo[] = lab.labels.map((l, i) => ({
     name: l.name,
