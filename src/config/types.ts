@@ -278,6 +278,8 @@ export interface EstimatorConfig {
   lr: number;
   /** What critics ascend and the encoder descends: "dv" (MINE, published) or "jsd" (bounded gradients). */
   objective: "dv" | "jsd";
+  /** kernel: multipliers of the median-heuristic RBF bandwidth. */
+  bandwidths: number[];
 }
 
 export interface MethodConfig {

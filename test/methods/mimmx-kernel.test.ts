@@ -9,6 +9,7 @@ import { parseConfig } from "../../src/config/index.js";
 import type { Batch } from "../../src/methods/batch.js";
 import { GroupDroLoss } from "../../src/methods/group-dro-loss.js";
 import { miGradients } from "../../src/methods/mimmx/mi-gradient.js";
+import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
 import { Mimmx } from "../../src/methods/mimmx.js";
 import { conditionalDependence } from "../../src/mi/kernel-dependence.js";
 import { KernelPairEstimators } from "../../src/mi/kernel-pairs.js";
@@ -35,23 +36,26 @@ function makeBatch(seed: number): Batch {
   return { x: x.keep(), y: y.keep(), z: [z0.keep(), z1.keep()] };
 }
 
-function build(yLoss: "ce" | "groupdro"): Mimmx {
+function build(yLoss: "ce" | "groupdro", pieces: Partial<EncoderStepPieces> = {}): Mimmx {
   torch.manualSeed(1);
-  return new Mimmx({
-    tasks: TASKS,
-    encoder: { name: "mlp", inputDim: DIM, hidden: [8] },
-    partSize: K,
-    lr: 2e-2,
-    ...mimmxOptions({
-      lambda: LAMBDA,
-      estimator: { critic: "kernel" },
-      spurionView: "labels",
-      adaptiveScaling: false,
-      gradNorm: false,
-      attention: false,
-      yLoss: yLoss === "ce" ? { kind: "ce" } : { kind: "groupdro", eta: 0.5, groups: "pairs" },
-    }),
-  });
+  return new Mimmx(
+    {
+      tasks: TASKS,
+      encoder: { name: "mlp", inputDim: DIM, hidden: [8] },
+      partSize: K,
+      lr: 2e-2,
+      ...mimmxOptions({
+        lambda: LAMBDA,
+        estimator: { critic: "kernel" },
+        spurionView: "labels",
+        adaptiveScaling: false,
+        gradNorm: false,
+        attention: false,
+        yLoss: yLoss === "ce" ? { kind: "ce" } : { kind: "groupdro", eta: 0.5, groups: "pairs" },
+      }),
+    },
+    pieces,
+  );
 }
 
 const host = (t: torch.Tensor) => Int32Array.from(t.dataSync() as ArrayLike<number | bigint>, Number);
@@ -100,24 +104,7 @@ describe("MIMM-X, kernel estimator on the spurion labels", () => {
   it("the MI term moves the gradient: zeroing it changes f_y's gradient", () => {
     const batch = makeBatch(5);
     const grads = (zero: boolean) => {
-      torch.manualSeed(1);
-      const m = new Mimmx(
-        {
-          tasks: TASKS,
-          encoder: { name: "mlp", inputDim: DIM, hidden: [8] },
-          partSize: K,
-          lr: 2e-2,
-          ...mimmxOptions({
-            lambda: LAMBDA,
-            estimator: { critic: "kernel" },
-            spurionView: "labels",
-            adaptiveScaling: false,
-            gradNorm: false,
-            attention: false,
-          }),
-        },
-        zero ? { miGradients: (loss, f, W) => miGradients(loss.mul(0), f, W) } : {},
-      );
+      const m = build("ce", zero ? { miGradients: (loss, f, W) => miGradients(loss.mul(0), f, W) } : {});
       torch.tidy(() => m.encoderStep(batch, false));
       return m.model.encoder.parameters()[0].grad!.toArray();
     };

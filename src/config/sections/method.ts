@@ -60,6 +60,15 @@ export const estimatorSchema = obj<EstimatorConfig>(
       description: "Scale of bounded scores: the tanh amplitude, or the factor on the cosine.",
     }),
     lr: num({ exclusiveMin: 0, default: 1e-4, description: "Critic learning rate (the critics' own Adam)." }),
+    bandwidths: list(
+      num({ exclusiveMin: 0, description: "A multiplier of the median-heuristic bandwidth." }),
+      {
+        minItems: 1,
+        default: [0.5, 1, 2],
+        description:
+          "kernel: the RBF kernel is the mean of exp(-d^2 / (2 m h)) over these multipliers m of h, the batch's median squared distance.",
+      },
+    ),
     objective: oneOf(["dv", "jsd"] as const, {
       default: "dv",
       description:
