@@ -64,7 +64,7 @@ export class GroupDro extends BaseMethod {
         if (c >= 0) m[r * this.numGroups + this.offsets[gi] + c] = 1;
       }
     });
-    return tensor(m, { shape: [b, this.numGroups] });
+    return tensor(m, { shape: [b, this.numGroups], device: this.device });
   }
 
   update(batch: Batch): Record<string, number> {
@@ -88,7 +88,7 @@ export class GroupDro extends BaseMethod {
       this.q = this.q.map((qg, g) => (present[g] > 0 ? qg * Math.exp(eta * lossValues[g]) : qg));
       const z = this.q.reduce((a, b) => a + b, 0);
       this.q = this.q.map((qg) => qg / z);
-      const loss = groupLoss.mul(tensor(this.q)).sum();
+      const loss = groupLoss.mul(tensor(this.q, { device: this.device })).sum();
       const out: Record<string, number> = {
         loss: loss.item(),
         [`ce/${this.tasks[0].name}`]: perSample.mean().item(),

@@ -98,6 +98,7 @@ export class Mimmx extends BaseMethod {
               objective: cfg.objective,
             });
     this.optimizers.model = this.modelOptimizer();
+    this.estimators?.module.to(this.device);
     const criticParams = this.estimators?.module.parameters() ?? [];
     if (this.estimators && criticParams.length > 0) {
       this.stateModule.add("critics", this.estimators.module);
@@ -301,7 +302,7 @@ export class Mimmx extends BaseMethod {
   private pairWeights(batch: Batch): Tensor | undefined {
     if (this.cfg.miDistribution !== "balanced") return undefined;
     const labels = taskLabels(batch).map((t) => t.dataSync() as ArrayLike<number>);
-    return balancedLogWeights(this.pairs, labels);
+    return balancedLogWeights(this.pairs, labels, this.device);
   }
 
   /**
