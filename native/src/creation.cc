@@ -97,6 +97,8 @@ void RegisterCreation(Napi::Env env, Napi::Object e) {
     return Napi::Number::New(a.env(), static_cast<double>(std::thread::hardware_concurrency()));
   });
   MIMMX_DEF(e, "cuda_is_available", { return Napi::Boolean::New(a.env(), at::hasCUDA()); });
+  // CUDA devices this process sees (0 without CUDA): validates train.device "cuda:N".
+  MIMMX_DEF(e, "cuda_device_count", { return Napi::Number::New(a.env(), static_cast<double>(at::getNumGPUs())); });
   MIMMX_DEF(e, "live_handles", { return Napi::Number::New(a.env(), static_cast<double>(LiveHandles())); });
   MIMMX_DEF(e, "live_wrappers", { return Napi::Number::New(a.env(), static_cast<double>(LiveWrappers())); });
   MIMMX_DEF(e, "parallel_info", { return Napi::String::New(a.env(), at::get_parallel_info()); });

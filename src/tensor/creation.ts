@@ -134,10 +134,16 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
     end = start;
     start = 0;
   }
-  return finish(new Tensor(native.arange(start, end, step, opts.dtype ?? "int64", place("arange", opts.device))), opts);
+  return finish(
+    new Tensor(native.arange(start, end, step, opts.dtype ?? "int64", place("arange", opts.device))),
+    opts,
+  );
 }
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.linspace(start, end, steps, opts.dtype, place("linspace", opts.device))), opts);
+  return finish(
+    new Tensor(native.linspace(start, end, steps, opts.dtype, place("linspace", opts.device))),
+    opts,
+  );
 }
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
   return finish(new Tensor(native.eye(n, m, opts.dtype, place("eye", opts.device))), opts);

@@ -5,9 +5,11 @@
 // `recordDevices` each request (or the absence of one) is logged with the caller's source line, so a
 // test can assert that a training step builds every tensor on the configured device rather than on
 // a literal or libtorch's default. With `simulate: "cuda:7"` every requested device is served by the
-// CPU while the request is still logged, and every tensor reports "cuda:7" as its device (code that
-// follows its input's device, as PyTorch code does, then asks for "cuda:7" too): a CPU-only machine
-// can tell a configured device from a defaulted or literal "cpu".
+// CPU while the request is still logged, and tensors report "cuda:7" as their device (code that
+// follows its input's device, as PyTorch code does, then asks for "cuda:7" too), except a tensor
+// created with no device or on another one, which reports where libtorch would have put it ("cpu"
+// for no device; Module.to then moves it): a CPU-only machine can tell a configured device from a
+// defaulted or literal one.
 import type { Device } from "./tensor.js";
 
 export interface PlacementRecord {
@@ -25,6 +27,11 @@ interface Recorder {
 }
 
 let recorder: Recorder | null = null;
+// Set by a request for a device other than the simulated one (none: "cpu") under a simulating
+// recorder, claimed by the next Tensor built (the creation call's result: nothing else constructs
+// a Tensor in between).
+let pendingElsewhere: Device | null = null;
+const elsewhere = new WeakMap<object, Device>();
 
 const DEVICE_PATTERN = /^(cpu|cuda(:[0-9]+)?)$/;
 
@@ -38,16 +45,25 @@ function callSite(): string {
 export function place(op: string, device: Device | undefined): Device | undefined {
   if (recorder === null) return device;
   recorder.records.push({ op, device, site: callSite() });
-  if (recorder.simulate === undefined || device === undefined) return device;
-  if (!DEVICE_PATTERN.test(device)) {
+  if (recorder.simulate === undefined) return device;
+  if (device !== undefined && !DEVICE_PATTERN.test(device)) {
     throw new Error(`${op}: device must be cpu, cuda or cuda:N, got "${device}"`);
   }
-  return "cpu";
+  if (device !== recorder.simulate) pendingElsewhere = device ?? "cpu";
+  return device === undefined ? undefined : "cpu";
 }
 
-/** The device every tensor reports while a simulating recorder is active (else undefined). */
-export function simulatedDevice(): Device | undefined {
-  return recorder?.simulate;
+/** Called by every new Tensor: remembers one placed off the simulated device. */
+export function notePlaced(t: object): void {
+  if (pendingElsewhere === null) return;
+  elsewhere.set(t, pendingElsewhere);
+  pendingElsewhere = null;
+}
+
+/** The device a tensor reports while a simulating recorder is active (else undefined). */
+export function simulatedDeviceOf(t: object): Device | undefined {
+  if (recorder?.simulate === undefined) return undefined;
+  return elsewhere.get(t) ?? recorder.simulate;
 }
 
 /**
@@ -69,6 +85,7 @@ export function recordDevices<T>(
     return { result: fn(), records: active.records };
   } finally {
     recorder = null;
+    pendingElsewhere = null;
   }
 }
 

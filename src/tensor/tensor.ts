@@ -2,7 +2,7 @@
 // (log_softmax -> logSoftmax, requires_grad -> requiresGrad), so paper code maps line by line.
 // Ops never mutate their inputs unless their name ends in "_" (PyTorch's in-place convention).
 import { type NativeTensor, native } from "./native.js";
-import { place, simulatedDevice } from "./placement.js";
+import { notePlaced, place, simulatedDeviceOf } from "./placement.js";
 import { type Scoped, track, untrack } from "./scope.js";
 
 export type DType = "float32" | "float64" | "int64" | "int32" | "bool" | "uint8";
@@ -36,6 +36,7 @@ export class Tensor implements Scoped {
   constructor(handle: NativeTensor) {
     this._h = handle;
     track(this);
+    notePlaced(this);
   }
 
   // ---- metadata --------------------------------------------------------------------------------
@@ -58,7 +59,7 @@ export class Tensor implements Scoped {
     return this._h.dtype() as DType;
   }
   get device(): Device {
-    return simulatedDevice() ?? (this._h.device() as Device);
+    return simulatedDeviceOf(this) ?? (this._h.device() as Device);
   }
   numel(): number {
     return this._h.numel();
@@ -159,7 +160,11 @@ export class Tensor implements Scoped {
    */
   to(target: DType | Device | { dtype?: DType; device?: Device; nonBlocking?: boolean }): Tensor {
     const o: { dtype?: DType; device?: Device; nonBlocking?: boolean } =
-      typeof target === "object" ? target : DTYPES.includes(target) ? { dtype: target as DType } : { device: target as Device };
+      typeof target === "object"
+        ? target
+        : DTYPES.includes(target)
+          ? { dtype: target as DType }
+          : { device: target as Device };
     const device = o.device === undefined ? undefined : place("to", o.device);
     return new Tensor(native.to(this._h, o.dtype, device, o.nonBlocking === true));
   }
