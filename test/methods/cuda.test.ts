@@ -49,7 +49,9 @@ describe("CUDA matches the CPU", { skip }, () => {
       };
       const cpu = run("cpu");
       const cuda = run("cuda");
-      ["logits", "dx", "dw", "dlinear"].forEach((what, i) => assertClose(cuda[i], cpu[i], 1e-4, what));
+      for (const [i, what] of ["logits", "dx", "dw", "dlinear"].entries()) {
+        assertClose(cuda[i], cpu[i], 1e-4, what);
+      }
     });
   });
 
