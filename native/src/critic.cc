@@ -73,7 +73,8 @@ static at::Tensor PosMean(const at::Tensor& v, const at::Tensor& posLogW) {
 }
 
 static std::vector<double> ToDoubles(const at::Tensor& t) {
-  at::Tensor c = t.detach().to(at::kDouble).contiguous();
+  // Read on the host: a CUDA tensor is copied back first (one sync for all pairs' values).
+  at::Tensor c = t.detach().to(at::kCPU, at::kDouble).contiguous();
   const double* p = c.data_ptr<double>();
   return std::vector<double>(p, p + c.numel());
 }
