@@ -30,7 +30,7 @@ const SWITCHES: Partial<Record<string, object>> = { mimmx: mimmxOptions(), mimm:
 function misplaced(records: readonly torch.PlacementRecord[]): string[] {
   return records
     .filter((r) => r.device !== DEVICE)
-    .map((r) => `${r.op} on ${r.device ?? "(default)"} at ${r.site}`);
+    .map((r) => `${r.op} on ${r.device ?? "(default)"} ${r.site}`);
 }
 
 describe("device placement: every tensor comes from the configured device", () => {
@@ -68,12 +68,25 @@ describe("device placement: every tensor comes from the configured device", () =
     );
   });
 
-  for (const name of METHOD_NAMES) {
-    it(`one ${name} step builds its batch and every tensor on ${DEVICE}`, () => {
+  // MIMM-X once more with balanced pair weights (pair-weights.ts) and sampled negatives (pairs.ts).
+  const CASES: [string, string, object][] = [
+    ...METHOD_NAMES.map((m): [string, string, object] => [m, m, SWITCHES[m] ?? {}]),
+    [
+      "mimmx (balanced pairs, 4 sampled negatives)",
+      "mimmx",
+      {
+        ...mimmxOptions(),
+        miDistribution: "balanced",
+        estimator: { ...(mimmxOptions().estimator as object), negatives: 4 },
+      },
+    ],
+  ];
+  for (const [label, name, switches] of CASES) {
+    it(`one ${label} step builds its batch and every tensor on ${DEVICE}`, () => {
       torch.manualSeed(0);
       const { records, result } = torch.recordDevices(
         () => {
-          const method = createMethod({ method: name, ...common, ...SWITCHES[name] } as MethodConfig);
+          const method = createMethod({ method: name, ...common, ...switches } as MethodConfig);
           if (method instanceof Reweight) method.fitGroups([data.labels.y, data.labels.z0, data.labels.z1]);
           if (method instanceof Jtt) method.setErrorSet(Int32Array.of(0, 5, 9), data.length);
           // Construction initialises layers on the CPU and moves them (as in PyTorch): after it,
