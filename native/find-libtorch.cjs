@@ -4,7 +4,14 @@
 //   2. a Python torch installation (CUDA included, where it has it);
 //   3. the system's (Debian libtorch-dev).
 // Nothing is downloaded. Prints one field for binding.gyp: `include`, `libdir` or `libs`.
-// Used as: node native/find-libtorch.cjs include|libdir|libs|dist-defines|dist-include|cuda|describe
+// Used as: node native/find-libtorch.cjs include|libdir|libs|abi-define|dist-defines|dist-include|cuda|describe
+//
+// The addon must be compiled with the C++ ABI flag libtorch was built with (_GLIBCXX_USE_CXX11_ABI:
+// pip wheels before 2.7 and the "pre-cxx11" libtorch zips use 0, Debian and the cxx11 zips 1), or
+// every call passing a std::string across (op names, error messages, devices) fails to link or
+// crashes. `abi-define` prints the flag found: torch._C._GLIBCXX_USE_CXX11_ABI for a Python torch,
+// the TORCH_CXX_FLAGS recorded in a libtorch folder's TorchConfig.cmake, the compiler's default
+// (1) for the system's.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -18,7 +25,15 @@ function fromFolder(root, how) {
   const inc = path.join(root, "include");
   const lib = path.join(root, "lib");
   if (!fs.existsSync(path.join(inc, "ATen", "ATen.h")) || !hasLib(lib, "torch_cpu")) return null;
-  return { how, include: [inc, path.join(inc, "torch", "csrc", "api", "include")], libdir: lib };
+  return { how, include: [inc, path.join(inc, "torch", "csrc", "api", "include")], libdir: lib, abi: folderAbi(root) };
+}
+
+// A libtorch folder records its flags for CMake users: set(TORCH_CXX_FLAGS "-D_GLIBCXX_USE_CXX11_ABI=N").
+function folderAbi(root) {
+  const config = path.join(root, "share", "cmake", "Torch", "TorchConfig.cmake");
+  if (!fs.existsSync(config)) return null;
+  const m = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(fs.readFileSync(config, "utf8"));
+  return m ? Number(m[1]) : null;
 }
 
 function fromPython() {
@@ -28,15 +43,15 @@ function fromPython() {
         py,
         [
           "-c",
-          "import json, torch.utils.cpp_extension as c; print(json.dumps([c.include_paths(), c.library_paths()]))",
+          "import json, torch, torch.utils.cpp_extension as c; print(json.dumps([c.include_paths(), c.library_paths(), int(torch._C._GLIBCXX_USE_CXX11_ABI)]))",
         ],
         { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
       );
       const line = out.trim().split("\n").pop();
-      const [include, libs] = JSON.parse(line);
+      const [include, libs, abi] = JSON.parse(line);
       const libdir = libs.find((d) => hasLib(d, "torch_cpu"));
       if (libdir && include.some((d) => fs.existsSync(path.join(d, "ATen", "ATen.h")))) {
-        return { how: `python torch (${py})`, include: include.filter((d) => fs.existsSync(d)), libdir };
+        return { how: `python torch (${py})`, include: include.filter((d) => fs.existsSync(d)), libdir, abi };
       }
     } catch {
       // this interpreter has no torch: try the next place
@@ -49,7 +64,12 @@ function fromSystem() {
   const libdirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"];
   const libdir = libdirs.find((d) => hasLib(d, "torch_cpu"));
   if (!libdir || !fs.existsSync("/usr/include/ATen/ATen.h")) return null;
-  return { how: "system (libtorch-dev)", include: ["/usr/include", "/usr/include/torch/csrc/api/include"], libdir };
+  return {
+    how: "system (libtorch-dev)",
+    include: ["/usr/include", "/usr/include/torch/csrc/api/include"],
+    libdir,
+    abi: null,
+  };
 }
 
 function find() {
@@ -110,10 +130,14 @@ try {
     // loading it is what registers the CUDA kernels.
     if (cuda) libs.push("-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed");
     console.log(libs.join(" "));
-  } else if (field === "dist-defines") console.log(distDefines(t, cuda).join(" "));
+  } else if (field === "abi-define") console.log(`_GLIBCXX_USE_CXX11_ABI=${t.abi ?? 1}`);
+  else if (field === "dist-defines") console.log(distDefines(t, cuda).join(" "));
   else if (field === "dist-include") console.log(ncclInclude(t) ?? "");
   else if (field === "cuda") console.log(cuda ? "1" : "0");
-  else console.log(`libtorch: ${t.how}; include ${t.include.join(", ")}; lib ${t.libdir}; cuda ${cuda}`);
+  else
+    console.log(
+      `libtorch: ${t.how}; include ${t.include.join(", ")}; lib ${t.libdir}; cuda ${cuda}; cxx11 abi ${t.abi ?? "1 (compiler default)"}`,
+    );
 } catch (e) {
   console.error(e.message);
   process.exit(1);

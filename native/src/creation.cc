@@ -43,14 +43,18 @@ void RegisterCreation(Napi::Env env, Napi::Object e) {
       if (static_cast<size_t>(numel) != arr.ElementLength()) {
         throw a.error("shape has " + std::to_string(numel) + " elements but the array has " + std::to_string(arr.ElementLength()));
       }
-      at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dt));
+      at::Device dev = a.device(3);
+      // For a CUDA target the bytes are staged in pinned (page-locked) host memory so the copy to
+      // the device can be issued without blocking the host: the caching host allocator keeps the
+      // staging block alive until the copy's stream has finished with it.
+      const bool stage_pinned = dev.is_cuda();
+      at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dt).pinned_memory(stage_pinned));
       size_t bytes = arr.ByteLength();
       if (bytes > 0) {
         const uint8_t* base = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
         std::memcpy(t.data_ptr(), base, bytes);
       }
-      at::Device dev = a.device(3);
-      if (!dev.is_cpu()) t = t.to(dev);
+      if (!dev.is_cpu()) t = t.to(dev, t.scalar_type(), /*non_blocking=*/stage_pinned);
       return Wrap(a.env(), t);
     });
   }, "from_buffer"));
@@ -66,6 +70,9 @@ void RegisterCreation(Napi::Env env, Napi::Object e) {
   MIMMX_OP(e, "rand", at::rand(a.ints(0), a.options(1, 2)));
   MIMMX_OP(e, "randint", at::randint(a.int64(0), a.int64(1), a.ints(2), a.options(3, 4, at::kLong)));
   MIMMX_OP(e, "randperm", at::randperm(a.int64(0), a.options(1, 2, at::kLong)));
+  // pin_memory(t): a copy in page-locked host memory (needs a CUDA runtime; PyTorch's Tensor.pin_memory).
+  MIMMX_OP(e, "pin_memory", a.tensor(0).pin_memory());
+  MIMMX_DEF(e, "is_pinned", { return Napi::Boolean::New(a.env(), a.tensor(0).is_pinned()); });
   MIMMX_OP(e, "bernoulli", at::bernoulli(a.tensor(0)));
   MIMMX_OP(e, "bernoulli_p", at::bernoulli(a.tensor(0), a.number(1)));
   MIMMX_OP(e, "zeros_like", at::zeros_like(a.tensor(0)));
@@ -90,6 +97,8 @@ void RegisterCreation(Napi::Env env, Napi::Object e) {
     return Napi::Number::New(a.env(), static_cast<double>(std::thread::hardware_concurrency()));
   });
   MIMMX_DEF(e, "cuda_is_available", { return Napi::Boolean::New(a.env(), at::hasCUDA()); });
+  // CUDA devices this process sees (0 without CUDA): validates train.device "cuda:N".
+  MIMMX_DEF(e, "cuda_device_count", { return Napi::Number::New(a.env(), static_cast<double>(at::getNumGPUs())); });
   MIMMX_DEF(e, "live_handles", { return Napi::Number::New(a.env(), static_cast<double>(LiveHandles())); });
   MIMMX_DEF(e, "live_wrappers", { return Napi::Number::New(a.env(), static_cast<double>(LiveWrappers())); });
   MIMMX_DEF(e, "parallel_info", { return Napi::String::New(a.env(), at::get_parallel_info()); });

@@ -73,7 +73,8 @@ static at::Tensor PosMean(const at::Tensor& v, const at::Tensor& posLogW) {
 }
 
 static std::vector<double> ToDoubles(const at::Tensor& t) {
-  at::Tensor c = t.detach().to(at::kDouble).contiguous();
+  // Read on the host: a CUDA tensor is copied back first (one sync for all pairs' values).
+  at::Tensor c = t.detach().to(at::kCPU, at::kDouble).contiguous();
   const double* p = c.data_ptr<double>();
   return std::vector<double>(p, p + c.numel());
 }
@@ -364,11 +365,13 @@ void RegisterCritic(Napi::Env env, Napi::Object e) {
     }
 
     at::AutoGradMode grad_mode(true);
+    // Index tensors and constants live on the features' device: on CUDA the ATen path runs there.
+    const at::TensorOptions idxOpts = at::TensorOptions().dtype(at::kLong).device(A.device());
     const int64_t H = w.wa.size(2);
     at::Tensor partnersFlat;  // [B*K] (sampled negatives)
     if (k > 0) {
-      at::Tensor idx = at::arange(JsScalar(0), JsScalar(static_cast<double>(B)), JsScalar(1), at::TensorOptions().dtype(at::kLong));
-      partnersFlat = idx.unsqueeze(1).add(at::randint(1, B, {B, k}, at::TensorOptions().dtype(at::kLong))).remainder(JsScalar(static_cast<double>(B))).flatten();
+      at::Tensor idx = at::arange(JsScalar(0), JsScalar(static_cast<double>(B)), JsScalar(1), idxOpts);
+      partnersFlat = idx.unsqueeze(1).add(at::randint(1, B, {B, k}, idxOpts)).remainder(JsScalar(static_cast<double>(B))).flatten();
     }
     // The hand-written kernel: one hidden layer, float32 on the CPU (the default critic); else the
     // same ops as the TS path through ATen's autograd.
@@ -385,7 +388,7 @@ void RegisterCritic(Napi::Env env, Napi::Object e) {
         hc = C.matmul(w.wc).add(w.b0).contiguous();
       }
       at::Tensor rowsA, rowsC;
-      at::Tensor ar = at::arange(B, at::TensorOptions().dtype(at::kLong));
+      at::Tensor ar = at::arange(B, idxOpts);
       if (k > 0) {
         rowsA = at::cat({ar, ar.repeat_interleave(k)});
         rowsC = at::cat({ar, partnersFlat});
@@ -432,7 +435,7 @@ void RegisterCritic(Napi::Env env, Napi::Object e) {
     at::Tensor pos, neg, mask, negLogW;
     if (k == 0) {
       at::Tensor m = scores.view({P, B, B});
-      at::Tensor idx = at::arange(JsScalar(0), JsScalar(static_cast<double>(B)), JsScalar(1), at::TensorOptions().dtype(at::kLong));
+      at::Tensor idx = at::arange(JsScalar(0), JsScalar(static_cast<double>(B)), JsScalar(1), idxOpts);
       at::Tensor pm = idx.unsqueeze(1).ne(idx.unsqueeze(0));
       if (cond.defined()) pm = pm.logical_and(cond.unsqueeze(1).eq(cond.unsqueeze(0)));
       pos = m.diagonal(0, 1, 2);
@@ -480,7 +483,7 @@ void RegisterCritic(Napi::Env env, Napi::Object e) {
     } else {
       // stackedSurrogate with log(EMA) as a float32 tensor, as tensor(number[]) makes it
       std::vector<float> emaF(ema.begin(), ema.end());
-      at::Tensor logEmaT = at::tensor(emaF, at::TensorOptions().dtype(at::kFloat));
+      at::Tensor logEmaT = at::tensor(emaF, at::TensorOptions().dtype(at::kFloat)).to(A.device());
       surrogates = PosMean(pos, logW).sub(lme.sub(logEmaT).exp());
     }
     at::Tensor loss = surrogates.sum().neg();

@@ -23,11 +23,13 @@ void RegisterShape(Napi::Env env, Napi::Object e) {
   MIMMX_OP(e, "clone", a.tensor(0).clone());
   MIMMX_OP(e, "detach", a.tensor(0).detach());
   MIMMX_DEF(e, "to", {
-    // to(t, dtype?, device?)
+    // to(t, dtype?, device?, non_blocking?): non_blocking only overlaps a copy between pinned host
+    // memory and a CUDA device; elsewhere it is an ordinary copy (PyTorch's meaning).
     const at::Tensor& t = a.tensor(0);
     at::ScalarType dt = a.has(1) ? a.dtype(1) : t.scalar_type();
     at::Device dev = a.has(2) ? a.device(2) : t.device();
-    return Wrap(a.env(), t.to(dev, dt));
+    const bool non_blocking = a.boolean(3, false);
+    return Wrap(a.env(), t.to(dev, dt, non_blocking));
   });
   MIMMX_OP(e, "narrow", at::narrow(a.tensor(0), a.int64(1), a.int64(2), a.int64(3)));
   MIMMX_DEF(e, "slice", {

@@ -368,8 +368,9 @@ export interface TrainConfig {
   /** Checkpoint kept at the end. The validation split is confounded like training data, so
    * selecting on its accuracy favours shortcut models; "last" is the neutral default. */
   select_by: "last" | "val_loss" | "val_accuracy" | "val_balanced_accuracy" | "val_worst_group";
-  /** "cuda" is refused at the start of a run: models, batches and optimiser state are CPU tensors. */
-  device: "cpu" | "cuda";
+  /** Where the model, batches, critics and every tensor of training and evaluation live: cpu, cuda
+   * or cuda:N. A CUDA device is refused at the start of a run where libtorch has no CUDA. */
+  device: "cpu" | "cuda" | `cuda:${number}`;
   /** Intra-op threads; 0 = all cores. */
   threads: number;
   /** Clip the global gradient norm of the model optimiser's parameters to this (0 = off). */

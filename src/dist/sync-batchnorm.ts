@@ -20,7 +20,7 @@ export function syncBatchNormForward(bn: BatchNormNd, x: Tensor): Tensor {
   const perChannel = [1, c, ...Array.from({ length: x.ndim - 2 }, () => 1)];
   const rows = x.numel() / c;
   // [sum over this rank's rows per channel..., row count] summed over ranks in one collective.
-  const local = cat([x.sum(dims), full([1], rows, { dtype: x.dtype })]);
+  const local = cat([x.sum(dims), full([1], rows, { dtype: x.dtype, device: x.device })]);
   const global = allReduceSumAutograd(local);
   const count = global.narrow(0, c, 1).item();
   if (count < 2)

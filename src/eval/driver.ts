@@ -43,6 +43,7 @@ export function infer(method: Method, ds: InMemoryDataset, o: InferenceOptions =
         noGrad(() => {
           const x = tensor(ds.images.subarray(start * item, (start + n) * item), {
             shape: [n, ...ds.itemShape],
+            device: method.device,
           });
           const f = model.forward(x);
           const fd = f.dataSync() as Float32Array;

@@ -12,6 +12,7 @@ import { ESTIMATOR_PRESETS, type EstimatorConfig, MiEstimator } from "../mi/esti
 import { Adam } from "../optim/adam.js";
 import { tensor } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
+import type { Device } from "../tensor/tensor.js";
 import { Rng } from "../util/random.js";
 
 export interface MiAuditOptions {
@@ -25,6 +26,8 @@ export interface MiAuditOptions {
   /** random evaluation batches on the held-out half (default 50) */
   evalBatches?: number;
   seed?: number;
+  /** where the audit critics and their batches live (train.device); default "cpu" */
+  device?: Device;
   onStep?: (pair: string, step: number, steps: number) => void;
 }
 
@@ -125,6 +128,7 @@ export function miAudit(
   const bs = Math.min(o.batchSize ?? 256, Math.floor(n / 2));
   if (bs < 4) throw new Error(`miAudit: ${n} rows are too few for an audit`);
   const steps = o.steps ?? 2000;
+  const device = o.device ?? "cpu";
   const rng = new Rng(o.seed ?? 0);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
@@ -154,10 +158,11 @@ export function miAudit(
   return pairs.map(([a, c]) => {
     const label = `${viewName(a)} ; ${viewName(c)}`;
     const est = new MiEstimator(label, widths[a], widths[c], cfg);
+    est.critic.to(device);
     const opt = new Adam(est.critic.parameters(), { lr: o.lr ?? 1e-3 });
     const batch = (rows: ArrayLike<number>) => ({
-      a: tensor(gatherRows(std[a], widths[a], rows), { shape: [rows.length, widths[a]] }),
-      c: tensor(gatherRows(std[c], widths[c], rows), { shape: [rows.length, widths[c]] }),
+      a: tensor(gatherRows(std[a], widths[a], rows), { shape: [rows.length, widths[a]], device }),
+      c: tensor(gatherRows(std[c], widths[c], rows), { shape: [rows.length, widths[c]], device }),
     });
     const pick = (pool: Int32Array) =>
       Int32Array.from({ length: bs }, () => pool[Math.floor(rng.next() * pool.length)]);

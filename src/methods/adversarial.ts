@@ -23,7 +23,9 @@ export class Adversarial extends BaseMethod {
     super(cfg);
     this.adversaries = this.stateModule.add(
       "adversaries",
-      new ModuleList(cfg.tasks.slice(1).map((t) => makeHead(cfg.partSize, t.numClasses, cfg.head))),
+      new ModuleList(cfg.tasks.slice(1).map((t) => makeHead(cfg.partSize, t.numClasses, cfg.head))).to(
+        this.device,
+      ),
     );
     this.optimizers.model = this.modelOptimizer([
       ...this.model.parameters(),

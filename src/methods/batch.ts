@@ -1,7 +1,7 @@
 // What methods consume: a batch of images with the primary label y and one label per spurion z_i,
 // as tensors. The data layer hands out tensor-free batches; toBatch converts one per step.
 import { tensor } from "../tensor/creation.js";
-import type { Tensor } from "../tensor/tensor.js";
+import type { Device, Tensor } from "../tensor/tensor.js";
 
 export interface Batch {
   /** images [B, C, H, W] or volumes [B, C, D, H, W], float32 */
@@ -31,18 +31,22 @@ export interface TaskNames {
   spurions: string[];
 }
 
-function labelTensor(labels: Record<string, Int32Array>, name: string): Tensor {
+function labelTensor(labels: Record<string, Int32Array>, name: string, device: Device): Tensor {
   const col = labels[name];
   if (!col)
     throw new Error(`toBatch: the batch has no label "${name}" (it has: ${Object.keys(labels).join(", ")})`);
-  return tensor(col, { dtype: "int64" });
+  return tensor(col, { dtype: "int64", device });
 }
 
-export function toBatch(b: DataBatch, names: TaskNames): Batch {
+/**
+ * A data-layer batch as tensors on `device` (the method's). For a CUDA device the native copy stages
+ * the bytes in pinned host memory and does not block (see from_buffer in native/src/creation.cc).
+ */
+export function toBatch(b: DataBatch, names: TaskNames, device: Device): Batch {
   return {
-    x: tensor(b.images, { shape: b.shape }),
-    y: labelTensor(b.labels, names.primary),
-    z: names.spurions.map((s) => labelTensor(b.labels, s)),
+    x: tensor(b.images, { shape: b.shape, device }),
+    y: labelTensor(b.labels, names.primary, device),
+    z: names.spurions.map((s) => labelTensor(b.labels, s, device)),
     rows: b.indices,
   };
 }

@@ -359,8 +359,8 @@ export class Dfr extends Erm {
       b.set(fit.bias);
     }
     noGrad(() => {
-      layer.weight.copy_(tensor(w, { shape: [c, fit.inputs] }));
-      layer.bias?.copy_(tensor(b));
+      layer.weight.copy_(tensor(w, { shape: [c, fit.inputs], device: this.device }));
+      layer.bias?.copy_(tensor(b, { device: this.device }));
     });
   }
 }

@@ -7,6 +7,7 @@ import { allReduceSumNumbers, getWorldSize } from "../dist/process-group.js";
 import type { TaskSpec } from "../models/index.js";
 import * as nn from "../nn/index.js";
 import { tensor } from "../tensor/creation.js";
+import type { Device } from "../tensor/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Batch, taskLabels } from "./batch.js";
 import { cellOf, type Grouping, type GroupScheme, groupingsOf } from "./groups.js";
@@ -28,6 +29,8 @@ export class GroupDroLoss {
   constructor(
     readonly tasks: TaskSpec[],
     readonly cfg: GroupDroLossConfig,
+    /** where the membership and weight tensors are made (the method's device) */
+    private readonly device: Device,
     /** the method's name, for error messages */
     private readonly owner = "groupdro",
   ) {
@@ -61,7 +64,7 @@ export class GroupDroLoss {
         if (c >= 0) m[r * this.numGroups + this.offsets[gi] + c] = 1;
       }
     });
-    return tensor(m, { shape: [b, this.numGroups] });
+    return tensor(m, { shape: [b, this.numGroups], device: this.device });
   }
 
   /**
@@ -81,12 +84,17 @@ export class GroupDroLoss {
     const present = counts.map((c) => c > 0);
     // This rank's part of the global group means, scaled by the world size so that the gradient
     // reducer's mean over ranks is the gradient of sum_g q_g L_g on the global batch.
-    const groupLoss = localSums.mul(tensor(counts.map((n) => getWorldSize() / Math.max(1, n))));
+    const groupLoss = localSums.mul(
+      tensor(
+        counts.map((n) => getWorldSize() / Math.max(1, n)),
+        { device: this.device },
+      ),
+    );
     const eta = this.cfg.eta;
     this.q = this.q.map((qg, g) => (present[g] ? qg * Math.exp(eta * groupLosses[g]) : qg));
     const z = this.q.reduce((a, b) => a + b, 0);
     this.q = this.q.map((qg) => qg / z);
-    return { loss: groupLoss.mul(tensor(this.q)).sum(), groupLosses, present };
+    return { loss: groupLoss.mul(tensor(this.q, { device: this.device })).sum(), groupLosses, present };
   }
 
   getState(): { q: number[] } {

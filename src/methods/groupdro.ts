@@ -27,7 +27,11 @@ export class GroupDro extends BaseMethod {
   readonly objective: GroupDroLoss;
   constructor(readonly cfg: GroupDroConfig) {
     super(cfg);
-    this.objective = new GroupDroLoss(cfg.tasks, { eta: cfg.eta ?? 0.01, groups: cfg.groups ?? "pairs" });
+    this.objective = new GroupDroLoss(
+      cfg.tasks,
+      { eta: cfg.eta ?? 0.01, groups: cfg.groups ?? "pairs" },
+      this.device,
+    );
     this.optimizers.model = this.modelOptimizer();
   }
 

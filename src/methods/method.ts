@@ -15,7 +15,7 @@ import {
   type SchedulerSpec,
 } from "../optim/index.js";
 import { noGrad } from "../tensor/autograd.js";
-import type { Tensor } from "../tensor/tensor.js";
+import type { Device, Tensor } from "../tensor/tensor.js";
 import type { Batch } from "./batch.js";
 
 /** An encoder config without the partition, which the method derives from its tasks. */
@@ -42,6 +42,11 @@ export interface CommonConfig {
   scheduler?: SchedulerSpec;
   /** > 0: clip the global gradient norm of the model optimiser's parameters before each step */
   gradClip?: number;
+  /**
+   * Where the model, critics, batches and every tensor the method makes live (train.device);
+   * default "cpu".
+   */
+  device?: Device;
 }
 
 export interface Method {
@@ -49,6 +54,8 @@ export interface Method {
   /** the tasks this method's heads predict, in predict() order */
   readonly tasks: TaskSpec[];
   readonly model: PartitionedModel;
+  /** the device of the model and of every tensor the method creates (CommonConfig.device) */
+  readonly device: Device;
   /** every module with tensors a checkpoint must hold (model, critics, adversaries) */
   readonly stateModule: Module;
   readonly optimizers: Record<string, Optimizer>;
@@ -87,6 +94,7 @@ export abstract class BaseMethod implements Method {
   abstract readonly name: string;
   readonly tasks: TaskSpec[];
   readonly model: PartitionedModel;
+  readonly device: Device;
   readonly stateModule = new ModuleHolder();
   readonly optimizers: Record<string, Optimizer> = {};
   private readonly schedulerOf = new Map<Optimizer, LRScheduler>();
@@ -94,12 +102,17 @@ export abstract class BaseMethod implements Method {
   constructor(readonly common: CommonConfig) {
     if (common.tasks.length < 1) throw new Error("a method needs at least the primary task");
     this.tasks = common.tasks;
+    this.device = common.device ?? "cpu";
     const encoder = buildEncoder({
       ...common.encoder,
       numParts: common.tasks.length,
       partSize: common.partSize,
     } as EncoderConfig);
-    this.model = this.stateModule.add("model", new PartitionedModel(encoder, common.tasks, common.head));
+    // Built on the CPU, then moved: before any optimiser holds the parameters (as in PyTorch).
+    this.model = this.stateModule.add(
+      "model",
+      new PartitionedModel(encoder, common.tasks, common.head).to(this.device),
+    );
   }
 
   /**

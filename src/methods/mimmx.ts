@@ -82,7 +82,12 @@ export class Mimmx extends BaseMethod {
     this.pieces = { ...STEP_PIECES, ...pieces };
     this.yObjective =
       cfg.yLoss.kind === "groupdro"
-        ? new GroupDroLoss(cfg.tasks, { eta: cfg.yLoss.eta, groups: cfg.yLoss.groups }, this.name)
+        ? new GroupDroLoss(
+            cfg.tasks,
+            { eta: cfg.yLoss.eta, groups: cfg.yLoss.groups },
+            this.device,
+            this.name,
+          )
         : null;
     const names = cfg.tasks.map((t) => t.name);
     const allPairs = miPairs(cfg.tasks.length, cfg.pairs, names);
@@ -108,6 +113,7 @@ export class Mimmx extends BaseMethod {
               objective: cfg.objective,
             });
     this.optimizers.model = this.modelOptimizer();
+    this.estimators?.module.to(this.device);
     const criticParams = this.estimators?.module.parameters() ?? [];
     if (this.estimators && criticParams.length > 0) {
       this.stateModule.add("critics", this.estimators.module);
@@ -315,7 +321,7 @@ export class Mimmx extends BaseMethod {
   private pairWeights(batch: Batch): Tensor | undefined {
     if (this.cfg.miDistribution !== "balanced") return undefined;
     const labels = taskLabels(batch).map((t) => t.dataSync() as ArrayLike<number>);
-    return balancedLogWeights(this.pairs, labels);
+    return balancedLogWeights(this.pairs, labels, this.device);
   }
 
   /**

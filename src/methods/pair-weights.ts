@@ -13,14 +13,14 @@
 // and n_g its count in the batch; every group present then carries equal total weight.
 import type { PartPair } from "../mi/pair-sets.js";
 import { tensor } from "../tensor/creation.js";
-import type { Tensor } from "../tensor/tensor.js";
+import type { Device, Tensor } from "../tensor/tensor.js";
 
 /**
  * Log importance weights [P, B]: for each pair, -log(count of the sample's label group), the group
  * being the labels of the tasks whose parts the pair reads (part i = task i). labels: one array of
  * class indices per task, each of length B.
  */
-export function balancedLogWeights(pairs: PartPair[], labels: ArrayLike<number>[]): Tensor {
+export function balancedLogWeights(pairs: PartPair[], labels: ArrayLike<number>[], device: Device): Tensor {
   const b = labels[0].length;
   const out = new Float32Array(pairs.length * b);
   pairs.forEach((p, pi) => {
@@ -34,5 +34,5 @@ export function balancedLogWeights(pairs: PartPair[], labels: ArrayLike<number>[
     }
     for (let i = 0; i < b; i++) out[pi * b + i] = -Math.log(counts.get(keys[i])!);
   });
-  return tensor(out, { shape: [pairs.length, b] });
+  return tensor(out, { shape: [pairs.length, b], device });
 }

@@ -26,7 +26,7 @@ export interface ReweightConfig extends CommonConfig, Partial<GroupOptions> {}
 export function weightedCe(logits: Tensor, y: Tensor, w: Float32Array): Tensor {
   const perSample = nn.F.crossEntropy(logits, y, { reduction: "none", ignoreIndex: -1 });
   const known = y.ge(0).float();
-  const wt = tensor(w).mul(known);
+  const wt = tensor(w, { device: y.device }).mul(known);
   return perSample.mul(wt).sum().div(wt.sum().clamp(1e-12));
 }
 

@@ -27,7 +27,7 @@ function softBound(x: Tensor, bound: number): Tensor {
 
 /** Splits a full score matrix M [B, B] into its diagonal and the masked off-diagonal entries. */
 function fromMatrix(m: Tensor, sampling: NegativeSampling): PairScores {
-  return { pos: m.diagonal(), neg: m.maskedSelect(allPairsMask(m.shape[0], sampling.condition)) };
+  return { pos: m.diagonal(), neg: m.maskedSelect(allPairsMask(m.shape[0], m.device, sampling.condition)) };
 }
 
 export interface JointCriticConfig {
@@ -94,7 +94,7 @@ export class JointCritic extends Critic {
       return fromMatrix(m, sampling);
     }
     const k = sampling.negatives;
-    const partners = sampledPartners(b, k); // [B, K]
+    const partners = sampledPartners(b, k, ha.device); // [B, K]
     const negH = ha.unsqueeze(1).add(hc.indexSelect(0, partners.flatten()).view(b, k, hidden));
     // Positives and negatives share one BatchNorm pass, as in the all-pairs critic.
     const scores = this.head(cat([ha.add(hc), negH.view(b * k, hidden)], 0));

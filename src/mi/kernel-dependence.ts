@@ -96,7 +96,7 @@ export function conditionalDependence(
 ): Tensor {
   const { rows, count } = groupContrasts(y, z, numY, numZ);
   if (count === 0) return f.sum().mul(0);
-  const v = tensor(rows, { shape: [count, y.length], dtype: f.dtype });
+  const v = tensor(rows, { shape: [count, y.length], dtype: f.dtype, device: f.device });
   return v
     .matmul(rbfKernel(f, bandwidths, scale))
     .mul(v)

@@ -128,7 +128,10 @@ export class StackedPairEstimators implements PairEstimatorSet {
     const lme = stackedLogMeanExp(s);
     const [lmeValues, posMeans] = noGrad(() => [lme.toArray(), stackedPosMean(s).toArray()]);
     const estimates = this.pairs.map((p, i) => assertFinite(`mi[${p.name}]`, posMeans[i] - lmeValues[i]));
-    const logEma = tensor(this.emas.map((e, i) => e.update(lmeValues[i])));
+    const logEma = tensor(
+      this.emas.map((e, i) => e.update(lmeValues[i])),
+      { device: s.pos.device },
+    );
     const surrogates =
       (this.cfg.objective ?? "dv") === "jsd" ? stackedJsdSurrogate(s) : stackedSurrogate(s, lme, logEma);
     return { surrogates, estimates };

@@ -116,7 +116,7 @@ export class StackedJointCritic extends Module {
         .add(hc.unsqueeze(1))
         .view(p, b * b, h); // row i*B + j = (a_i, c_j)
       const m = this.head(grid).view(p, b, b);
-      const mask = allPairsMask(b, condition);
+      const mask = allPairsMask(b, m.device, condition);
       const pos = m.diagonal(0, 1, 2);
       const fullMask = mask.unsqueeze(0).expand(p, b, b);
       const neg = m.maskedSelect(fullMask).view(p, -1);
@@ -126,7 +126,7 @@ export class StackedJointCritic extends Module {
       return { pos, neg, mask: null, posLogW: logW ?? null, negLogW };
     }
     const k = this.cfg.negatives;
-    const partners = sampledPartners(b, k); // [B, K], shared across pairs
+    const partners = sampledPartners(b, k, ha.device); // [B, K], shared across pairs
     const negH = ha
       .unsqueeze(2)
       .add(hc.indexSelect(1, partners.flatten()).view(p, b, k, h))

@@ -212,6 +212,7 @@ export function auditMethod(
       steps: a.steps,
       lr: a.lr,
       batchSize: a.batch_size,
+      device: config.train.device,
       seed: config.seed,
       onStep: (pair, step) => {
         if (pair !== lastPair) {

@@ -17,7 +17,7 @@ import { loadCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
-import { cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
+import { cudaDeviceCount, cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
 import type { ProgressMode } from "../util/progress.js";
 import { type PreparedData, type PrepareOptions, prepareData } from "./data.js";
 import {
@@ -157,19 +157,26 @@ export function loadTrainedMethod(
 }
 
 /**
- * train.device: runs train on the CPU. "cuda" is refused before anything is written, saying why:
- * the libtorch in use has no CUDA, or (where it has) the training path keeps models, batches and
- * optimiser state on the CPU.
+ * train.device: "cpu" always; "cuda" or "cuda:N" where the libtorch this process loaded has CUDA
+ * and sees that device. Refused before anything is written, saying why.
  */
-export function checkDevice(config: RunConfig, hasCuda: () => boolean = cudaIsAvailable): void {
-  if (config.train.device === "cpu") return;
+export function checkDevice(
+  config: RunConfig,
+  hasCuda: () => boolean = cudaIsAvailable,
+  deviceCount: () => number = cudaDeviceCount,
+): void {
+  const device = config.train.device;
+  if (device === "cpu") return;
   if (!hasCuda())
     throw new Error(
-      `train.device: "cuda" is not available: the libtorch this process loaded (${torchVersion()}) was built without CUDA or sees no GPU (libtorch is found via LIBTORCH, then a Python torch, then the system's CPU-only libtorch-dev). Set train.device: cpu`,
+      `train.device: "${device}" is not available: the libtorch this process loaded (${torchVersion()}) was built without CUDA or sees no GPU (libtorch is found via LIBTORCH, then a Python torch, then the system's CPU-only libtorch-dev). Set train.device: cpu`,
     );
-  throw new Error(
-    'train.device: "cuda": this libtorch has CUDA, but mimmx trains on the CPU only (models, batches, optimiser and critic state are CPU tensors). Set train.device: cpu',
-  );
+  const index = device === "cuda" ? 0 : Number(device.slice("cuda:".length));
+  const count = deviceCount();
+  if (index >= count)
+    throw new Error(
+      `train.device: "${device}" does not exist: this process sees ${count} CUDA device${count === 1 ? "" : "s"} (cuda:0${count > 1 ? ` to cuda:${count - 1}` : ""}). Check CUDA_VISIBLE_DEVICES`,
+    );
 }
 
 export async function runExperiment(config: RunConfig, o: RunOptions = {}): Promise<RunResult> {

@@ -110,6 +110,7 @@ export function buildMethod(
     optimizer: { name: t.optimizer, momentum: t.momentum, nesterov: t.nesterov },
     scheduler: schedulerOf(t),
     gradClip: t.grad_clip,
+    device: t.device,
   };
   // The MI options MIMM shares with MIMM-X; every field is given, so no method default applies.
   const mi = {

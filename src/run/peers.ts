@@ -174,6 +174,7 @@ export function lastLayerInputsOf(method: Dfr, ds: InMemoryDataset): { x: Float3
     tidy(() => {
       const images = tensor(ds.images.subarray(start * item, (start + n) * item), {
         shape: [n, ...ds.itemShape],
+        device: method.device,
       });
       const h = method.lastLayerInputs(images).dataSync() as Float32Array;
       if (x.length === 0) {

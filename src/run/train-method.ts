@@ -101,6 +101,7 @@ export function trainBatches(config: RunConfig, trainSet: InMemoryDataset, tasks
     seed: config.seed,
     augment: specs.length > 0 ? new Compose(specs) : undefined,
     shard: currentShard(),
+    device: config.train.device,
   });
 }
 

@@ -1,5 +1,6 @@
 // Making tensors: from JS data, filled, ranges, and seeded random numbers (PyTorch's torch.* factories).
 import { native } from "./native.js";
+import { place } from "./placement.js";
 import { type AnyTypedArray, type Device, type DType, Tensor } from "./tensor.js";
 
 export interface TensorOptions {
@@ -96,21 +97,21 @@ export function tensor(
     if (opts.shape) shape = opts.shape;
     array = typedFor(dtype, flat);
   }
-  return finish(new Tensor(native.from_buffer(array, shape, dtype, opts.device)), opts);
+  return finish(new Tensor(native.from_buffer(array, shape, dtype, place("tensor", opts.device))), opts);
 }
 
 /** A float tensor with the same shape as `like`... or any shape; see PyTorch's torch.zeros. */
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.zeros(shape, opts.dtype, opts.device)), opts);
+  return finish(new Tensor(native.zeros(shape, opts.dtype, place("zeros", opts.device))), opts);
 }
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.ones(shape, opts.dtype, opts.device)), opts);
+  return finish(new Tensor(native.ones(shape, opts.dtype, place("ones", opts.device))), opts);
 }
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.empty(shape, opts.dtype, opts.device)), opts);
+  return finish(new Tensor(native.empty(shape, opts.dtype, place("empty", opts.device))), opts);
 }
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.full(shape, value, opts.dtype, opts.device)), opts);
+  return finish(new Tensor(native.full(shape, value, opts.dtype, place("full", opts.device))), opts);
 }
 export function zerosLike(t: Tensor): Tensor {
   return new Tensor(native.zeros_like(t._h));
@@ -133,28 +134,34 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
     end = start;
     start = 0;
   }
-  return finish(new Tensor(native.arange(start, end, step, opts.dtype ?? "int64", opts.device)), opts);
+  return finish(
+    new Tensor(native.arange(start, end, step, opts.dtype ?? "int64", place("arange", opts.device))),
+    opts,
+  );
 }
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.linspace(start, end, steps, opts.dtype, opts.device)), opts);
+  return finish(
+    new Tensor(native.linspace(start, end, steps, opts.dtype, place("linspace", opts.device))),
+    opts,
+  );
 }
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.eye(n, m, opts.dtype, opts.device)), opts);
+  return finish(new Tensor(native.eye(n, m, opts.dtype, place("eye", opts.device))), opts);
 }
 /** Standard normal samples from the global generator (see manualSeed). */
 export function randn(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.randn(shape, opts.dtype, opts.device)), opts);
+  return finish(new Tensor(native.randn(shape, opts.dtype, place("randn", opts.device))), opts);
 }
 /** Uniform samples in [0, 1). */
 export function rand(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(new Tensor(native.rand(shape, opts.dtype, opts.device)), opts);
+  return finish(new Tensor(native.rand(shape, opts.dtype, place("rand", opts.device))), opts);
 }
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, shape: number[], opts: TensorOptions = {}): Tensor {
-  return new Tensor(native.randint(low, high, shape, opts.dtype ?? "int64", opts.device));
+  return new Tensor(native.randint(low, high, shape, opts.dtype ?? "int64", place("randint", opts.device)));
 }
 export function randperm(n: number, opts: TensorOptions = {}): Tensor {
-  return new Tensor(native.randperm(n, opts.dtype ?? "int64", opts.device));
+  return new Tensor(native.randperm(n, opts.dtype ?? "int64", place("randperm", opts.device)));
 }
 /** Bernoulli draws: with p, a tensor of probabilities (or a number, used with `like`'s shape). */
 export function bernoulli(probs: Tensor, p?: number): Tensor {

@@ -2,6 +2,7 @@
 export * from "./autograd.js";
 export * from "./creation.js";
 export * from "./functions.js";
+export { type PlacementRecord, recordDevices, recordedPlacements } from "./placement.js";
 export * from "./runtime.js";
 export { scopeDepth, tidy, tidyAsync } from "./scope.js";
 export { type AnyTypedArray, type Device, type DType, type Operand, Tensor } from "./tensor.js";

@@ -11,6 +11,10 @@ export function getNumThreads(): number {
 export function cudaIsAvailable(): boolean {
   return native.cuda_is_available() as boolean;
 }
+/** CUDA devices this process sees (0 where libtorch has no CUDA). */
+export function cudaDeviceCount(): number {
+  return native.cuda_device_count() as number;
+}
 /** Native tensor handles alive right now: a leak check for tests and benchmarks. */
 export function liveTensorCount(): number {
   return native.live_handles() as number;

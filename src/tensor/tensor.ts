@@ -2,10 +2,12 @@
 // (log_softmax -> logSoftmax, requires_grad -> requiresGrad), so paper code maps line by line.
 // Ops never mutate their inputs unless their name ends in "_" (PyTorch's in-place convention).
 import { type NativeTensor, native } from "./native.js";
+import { notePlaced, place, simulatedDeviceOf } from "./placement.js";
 import { type Scoped, track, untrack } from "./scope.js";
 
 export type DType = "float32" | "float64" | "int64" | "int32" | "bool" | "uint8";
 export type Device = "cpu" | "cuda" | `cuda:${number}`;
+const DTYPES: readonly string[] = ["float32", "float64", "int64", "int32", "bool", "uint8"];
 export type TypedArrayOf<D extends DType> = D extends "float32"
   ? Float32Array
   : D extends "float64"
@@ -34,6 +36,7 @@ export class Tensor implements Scoped {
   constructor(handle: NativeTensor) {
     this._h = handle;
     track(this);
+    notePlaced(this);
   }
 
   // ---- metadata --------------------------------------------------------------------------------
@@ -55,8 +58,8 @@ export class Tensor implements Scoped {
   get dtype(): DType {
     return this._h.dtype() as DType;
   }
-  get device(): string {
-    return this._h.device();
+  get device(): Device {
+    return simulatedDeviceOf(this) ?? (this._h.device() as Device);
   }
   numel(): number {
     return this._h.numel();
@@ -150,10 +153,27 @@ export class Tensor implements Scoped {
   }
 
   // ---- conversion ------------------------------------------------------------------------------
-  to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
-    if (typeof target === "object") return new Tensor(native.to(this._h, target.dtype, target.device));
-    const isDtype = ["float32", "float64", "int64", "int32", "bool", "uint8"].includes(target);
-    return new Tensor(isDtype ? native.to(this._h, target) : native.to(this._h, undefined, target));
+  /**
+   * A copy with another dtype and/or on another device (PyTorch's Tensor.to). nonBlocking lets a
+   * copy from pinned host memory to a CUDA device (or back) overlap with the host; elsewhere it is
+   * an ordinary copy.
+   */
+  to(target: DType | Device | { dtype?: DType; device?: Device; nonBlocking?: boolean }): Tensor {
+    const o: { dtype?: DType; device?: Device; nonBlocking?: boolean } =
+      typeof target === "object"
+        ? target
+        : DTYPES.includes(target)
+          ? { dtype: target as DType }
+          : { device: target as Device };
+    const device = o.device === undefined ? undefined : place("to", o.device);
+    return new Tensor(native.to(this._h, o.dtype, device, o.nonBlocking === true));
+  }
+  /** A copy in page-locked host memory, from which copies to a CUDA device need not block. */
+  pinMemory(): Tensor {
+    return new Tensor(native.pin_memory(this._h));
+  }
+  isPinned(): boolean {
+    return native.is_pinned(this._h) as boolean;
   }
   float(): Tensor {
     return this.to("float32");

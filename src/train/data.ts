@@ -4,6 +4,7 @@
 
 import { perRankBatchSize, rankShare, type Shard } from "../dist/sampler.js";
 import { type Batch, type DataBatch, type TaskNames, toBatch } from "../methods/batch.js";
+import type { Device } from "../tensor/tensor.js";
 import { hashSeed, permutation } from "../util/random.js";
 
 /** Batches of one epoch; called once per epoch. Batches are converted to tensors lazily, per step. */
@@ -37,6 +38,8 @@ export interface ArraySourceOptions {
    * (src/dist/sampler.ts); batchSize stays the global batch, the same for every world size.
    */
   shard?: Shard;
+  /** where the batches' tensors go: the method's device (Method.device); default "cpu" */
+  device?: Device;
 }
 
 /** A per-item transform drawn from a seed, such as src/data/transforms' Compose. */
@@ -70,7 +73,7 @@ export function arraySource(ds: ArrayDataset, o: ArraySourceOptions): BatchSourc
         const b = gatherBatch(ds, rows, itemSize);
         if (o.augment)
           augmentBatch(b, ds.itemShape, o.augment, (row) => augmentSeed(o.seed ?? 0, epoch, row));
-        return toBatch(b, o.tasks);
+        return toBatch(b, o.tasks, o.device ?? "cpu");
       };
     }
   };
@@ -109,16 +112,17 @@ function augmentBatch(
 export function dataBatchSource(
   batches: (epoch: number) => Iterable<DataBatch> | AsyncIterable<DataBatch>,
   tasks: TaskNames,
+  device: Device = "cpu",
 ): BatchSource {
   return (epoch) => {
     const src = batches(epoch);
     if (Symbol.asyncIterator in src) {
       return (async function* () {
-        for await (const b of src as AsyncIterable<DataBatch>) yield () => toBatch(b, tasks);
+        for await (const b of src as AsyncIterable<DataBatch>) yield () => toBatch(b, tasks, device);
       })();
     }
     return (function* () {
-      for (const b of src as Iterable<DataBatch>) yield () => toBatch(b, tasks);
+      for (const b of src as Iterable<DataBatch>) yield () => toBatch(b, tasks, device);
     })();
   };
 }

@@ -75,20 +75,52 @@ test("model.pretrained: true is an error that says what to give; a path is kept"
   );
 });
 
-test("train.device: cuda is refused with the reason, before a run folder is written", async () => {
+test("train.device: cuda is refused without CUDA, before a run folder is written; cuda:N is checked", async () => {
   const c = parseConfig(`name: t\ntrain: {device: cuda}\n${DATA}`);
   assert.throws(
     () => checkDevice(c, () => false),
     /train\.device: "cuda" is not available: the libtorch .* Set train\.device: cpu/,
   );
-  assert.throws(() => checkDevice(c, () => true), /mimmx trains on the CPU only.*Set train\.device: cpu/);
+  checkDevice(
+    c,
+    () => true,
+    () => 1,
+  );
+  const c3 = parseConfig(`name: t\ntrain: {device: "cuda:3"}\n${DATA}`);
+  assert.equal(c3.train.device, "cuda:3");
+  checkDevice(
+    c3,
+    () => true,
+    () => 4,
+  );
+  assert.throws(
+    () =>
+      checkDevice(
+        c3,
+        () => true,
+        () => 2,
+      ),
+    /"cuda:3" does not exist: this process sees 2 CUDA devices \(cuda:0 to cuda:1\)/,
+  );
+  assert.throws(
+    () =>
+      checkDevice(
+        c,
+        () => true,
+        () => 0,
+      ),
+    /"cuda" does not exist: this process sees 0 CUDA devices/,
+  );
+  assert.match(
+    errorOf(`name: t\ntrain: {device: gpu}\n${DATA}`),
+    /train\.device.*expected "cpu", "cuda" or "cuda:N", got/,
+  );
   checkDevice(parseConfig(`name: t\n${DATA}`), () => false);
   const parent = mkdtempSync(join(tmpdir(), "mimmx-dev-"));
   dirs.push(parent);
   const dir = join(parent, "run");
-  await assert.rejects(
-    runExperiment(c, { outDir: dir, quiet: true, log: () => {} }),
-    cudaIsAvailable() ? /CPU only/ : /not available/,
-  );
-  assert.equal(existsSync(dir), false);
+  if (!cudaIsAvailable()) {
+    await assert.rejects(runExperiment(c, { outDir: dir, quiet: true, log: () => {} }), /not available/);
+    assert.equal(existsSync(dir), false);
+  }
 });

@@ -76,7 +76,7 @@ describe("MIMM-X, kernel estimator on the spurion labels", () => {
         const yTerm =
           yLoss === "ce"
             ? nn.F.crossEntropy(m.model.heads.head(0, parts[0]), batch.y)
-            : new GroupDroLoss(TASKS, { eta: 0.5, groups: "pairs" }).loss(
+            : new GroupDroLoss(TASKS, { eta: 0.5, groups: "pairs" }, "cpu").loss(
                 m.model.heads.head(0, parts[0]),
                 batch,
               ).loss;

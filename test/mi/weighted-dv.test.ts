@@ -83,7 +83,7 @@ describe("balancedLogWeights", () => {
       { name: "y;z0", a: [0], c: [1], spurion: 0 },
       { name: "y;z1", a: [0], c: [2], spurion: 1 },
     ];
-    const lw = balancedLogWeights(pairs, [y, z0, z1]);
+    const lw = balancedLogWeights(pairs, [y, z0, z1], "cpu");
     assert.deepEqual(lw.shape, [2, 6]);
     // y;z0 groups: (0,0) x3, (0,1) x1, (1,1) x2. y;z1 groups: (0,1) x3, (0,0) x1, (1,0) x1, (1,1) x1.
     const want = [
@@ -96,7 +96,7 @@ describe("balancedLogWeights", () => {
   it("makes the weighted label distribution of a pair uniform over the groups present", () => {
     const y = [0, 0, 0, 0, 1, 1, 1, 1, 0, 1];
     const z = [0, 0, 0, 0, 1, 1, 1, 1, 1, 0];
-    const lw = balancedLogWeights([{ name: "y;z0", a: [0], c: [1], spurion: 0 }], [y, z]);
+    const lw = balancedLogWeights([{ name: "y;z0", a: [0], c: [1], spurion: 0 }], [y, z], "cpu");
     const w = Array.from(lw.dataSync() as Float32Array, Math.exp);
     const mass = new Map<string, number>();
     y.forEach((v, i) => {

@@ -1,5 +1,5 @@
 // Schema of the `train` section: the optimiser, schedule, checkpoint selection and the loop.
-import { bool, int, num, obj, oneOf } from "../schema.js";
+import { bool, int, num, obj, oneOf, type Schema, str } from "../schema.js";
 import type { TrainConfig } from "../types.js";
 
 export const SELECT_BY = [
@@ -53,11 +53,13 @@ export const trainSchema = obj<TrainConfig>(
       description:
         'The checkpoint kept at the end. The validation split is confounded like training data, so selecting on its accuracy favours shortcut models; "last" is the neutral default.',
     }),
-    device: oneOf(["cpu", "cuda"] as const, {
+    device: str({
       default: "cpu",
+      pattern: /^(cpu|cuda(:[0-9]+)?)$/,
+      patternText: '"cpu", "cuda" or "cuda:N"',
       description:
-        '"cuda" is refused at the start of a run: models, batches and optimiser state are CPU tensors.',
-    }),
+        "Where the model, batches, critics and every tensor of training and evaluation live: cpu, cuda or cuda:N. A CUDA device is refused at the start of a run where libtorch has no CUDA, and cuda:N where N is not below the device count.",
+    }) as Schema<TrainConfig["device"]>,
     threads: int({ min: 0, default: 0, description: "Intra-op threads; 0 = all cores." }),
     grad_clip: num({
       min: 0,

@@ -49,9 +49,9 @@ export function assembleThroughFeatures(
     const D = layout.numParts * layout.partSize;
     const yMask = (keepY: boolean) =>
       Array.from({ length: D }, (_, j) => (j < layout.partSize === keepY ? 1 : 0));
-    gf = gf.mul(tensor(yMask(true), { shape: [1, D] }));
+    gf = gf.mul(tensor(yMask(true), { shape: [1, D], device: gf.device }));
     const gw = mi.W && !miLast ? cls.W!.add(mi.W.mul(coef)) : cls.W!;
-    gwDirect = gw.mul(tensor(yMask(false), { shape: [D, 1] }));
+    gwDirect = gw.mul(tensor(yMask(false), { shape: [D, 1], device: gw.device }));
   }
   if (miLast && mi.W) gwDirect = gwDirect ? gwDirect.add(mi.W.mul(coef)) : mi.W.mul(coef);
   f.backward(gf);

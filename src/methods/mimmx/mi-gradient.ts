@@ -10,7 +10,7 @@ import type { FeatureGradients } from "./classification.js";
 
 /** sum_p a_p Ĩ_p from the per-pair surrogates [P] and the pair weights a_p. */
 export function miPenalty(surrogates: Tensor, pairWeights: number[]): Tensor {
-  return surrogates.mul(tensor(pairWeights)).sum();
+  return surrogates.mul(tensor(pairWeights, { device: surrogates.device })).sum();
 }
 
 /** grad of L_MI on [f, W]; the graph is retained (the encoder scope pulls it back further). */
