@@ -162,7 +162,11 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
     for (const r of [r0, r1]) {
       assert.deepEqual(Object.keys(r).sort(), keys);
       for (const k of keys)
-        assert.ok(Math.abs(r[k] - single[k]) < 1e-5, `${k}: ${r[k]} vs one process ${single[k]}`);
+        // 1e-5 relative: float32 sums over the gathered batch run in another order than one process's
+        assert.ok(
+          Math.abs(r[k] - single[k]) <= 1e-5 * Math.max(1, Math.abs(single[k])),
+          `${k}: ${r[k]} vs one process ${single[k]}`,
+        );
     }
   });
 
