@@ -161,8 +161,8 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
     );
     for (const r of [r0, r1]) {
       assert.deepEqual(Object.keys(r).sort(), keys);
+      // 1e-5 relative: float32 sums over the gathered batch run in another order than one process's
       for (const k of keys)
-        // 1e-5 relative: float32 sums over the gathered batch run in another order than one process's
         assert.ok(
           Math.abs(r[k] - single[k]) <= 1e-5 * Math.max(1, Math.abs(single[k])),
           `${k}: ${r[k]} vs one process ${single[k]}`,
