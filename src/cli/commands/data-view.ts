@@ -1,13 +1,8 @@
-// `mimmx data view FILE [--json]`: what mimmx decodes from one image file, with the options a run
-// would use (NIfTI reoriented to RAS+, DICOM in physical values), so a user can check a file in
-// seconds: format, transfer syntax, shape, dtype, spacing, orientation, value range and mean.
-import { readFileSync } from "node:fs";
 import { type DicomImage, transferSyntaxName } from "../../data/io/dicom.js";
-import { ImageDecodeError } from "../../data/io/errors.js";
 import { orientationCode } from "../../data/io/geometry.js";
 import { isGzip } from "../../data/io/idx.js";
 import type { NiftiVolume } from "../../data/io/nifti.js";
-import { decodeImage, type ReadOptions, sniffFormat } from "../../data/io/read.js";
+import { decodeImage, type ReadOptions, readImageBytes, sniffFormat } from "../../data/io/read.js";
 import type { VoiOption } from "../../data/io/voi.js";
 import { parseArgs, UsageError } from "../args.js";
 import { HELP, wantsHelp } from "./common.js";
@@ -70,15 +65,7 @@ const NIFTI_DTYPES: Record<number, string> = {
 
 /** Decodes `path` with `o` and summarises the result. */
 export function viewFile(path: string, o: ReadOptions = {}): FileView {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new ImageDecodeError(
-      path,
-      `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
+  const raw = readImageBytes(path);
   const img = decodeImage(path, raw, o);
   const format = sniffFormat(raw) ?? (isGzip(raw) ? "nifti" : "unknown");
   let min = Number.POSITIVE_INFINITY;

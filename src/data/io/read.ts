@@ -100,16 +100,20 @@ function niftiGeometry(path: string, v: NiftiVolume, o: ReadOptions): ImageArray
   return img;
 }
 
-export function readImage(path: string, o: ReadOptions = {}): ImageArray {
-  let raw: Buffer;
+/** The bytes of an image file; a file that cannot be read is an ImageDecodeError naming it. */
+export function readImageBytes(path: string): Buffer {
   try {
-    raw = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     throw new ImageDecodeError(
       path,
       `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
+}
+
+export function readImage(path: string, o: ReadOptions = {}): ImageArray {
+  const raw = readImageBytes(path);
   if (raw.length === 0) throw new ImageDecodeError(path, "file is empty");
   return decodeImage(path, raw, o);
 }

@@ -1,26 +1,9 @@
-// PNG and JPEG decoding through sharp (libvips with libjpeg-turbo and libpng, prebuilt in its npm
-// packages), about seven times faster than the pure-JS decoders in png.ts / jpeg.ts. It gives the
-// same array as those decoders: planar [C,H,W] Float32, the true bit depth (16-bit PNGs keep 16
-// bits), the same channel count (gray stays one channel; gray+alpha drops alpha; RGBA keeps it),
-// scaled to [0,1] by the format's maximum unless unitRange is false. test/data/sharp-decode.test.ts
-// checks it against the pure-JS decoders on generated 8- and 16-bit PNGs and JPEGs.
-//
-// Only decoding happens here. Resizing stays in transforms/geometry.ts: libvips' resize kernels
-// (linear included) are antialiased, so on noisy X-rays they differ from the pipeline's plain
-// bilinear (torch's interpolate, align_corners=false) by about 3/255 mean absolute difference, far
-// past the 1/255 that keeps today's preprocessing; the TypeScript resize also costs less CPU than a
-// second libvips pass would.
-//
-// Threads: sharp runs each call on libuv's thread pool, and libvips may split one image across
-// `sharp.concurrency()` threads. The loader already runs one decode per worker thread and several
-// per batch, so one libvips thread per image (set in configureSharp) avoids oversubscribing cores.
-import { readFileSync } from "node:fs";
 import sharp, { type OutputInfo } from "sharp";
 import type { ImageArray } from "../types.js";
 import { ImageDecodeError } from "./errors.js";
 import { jpegComponents } from "./jpeg.js";
 import type { PixelOptions } from "./png.js";
-import { decodeImage, type ReadOptions, sniffFormat } from "./read.js";
+import { decodeImage, type ReadOptions, readImageBytes, sniffFormat } from "./read.js";
 
 let configured = false;
 
@@ -131,15 +114,7 @@ export async function decodeWithSharp(
  * asynchronously. Every other format goes to read.ts's decoders unchanged.
  */
 export async function readImageFast(path: string, o: ReadOptions = {}): Promise<ImageArray> {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new ImageDecodeError(
-      path,
-      `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
+  const raw = readImageBytes(path);
   if (raw.length === 0) throw new ImageDecodeError(path, "file is empty");
   const format = sniffFormat(raw);
   if ((format === "png" || format === "jpeg") && sharpCanDecode(format, raw, o))
