@@ -69,9 +69,13 @@ export class GroupDroLoss {
 
   /**
    * sum_g q_g L_g on the batch, after the exponentiated-gradient step on q (only groups present in
-   * the batch have a loss). Returns the loss, the group losses and which groups were present.
+   * the batch have a loss). Returns the loss, the per-sample losses, the group losses and which groups
+   * were present.
    */
-  loss(logits: Tensor, batch: Batch): { loss: Tensor; groupLosses: number[]; present: boolean[] } {
+  loss(
+    logits: Tensor,
+    batch: Batch,
+  ): { loss: Tensor; perSample: Tensor; groupLosses: number[]; present: boolean[] } {
     const perSample = nn.F.crossEntropy(logits, batch.y, { reduction: "none", ignoreIndex: -1 });
     const member = this.membership(batch); // [B, G]
     const localSums = member.t().matmul(perSample.unsqueeze(1)).squeeze(1); // [G]
@@ -94,7 +98,8 @@ export class GroupDroLoss {
     this.q = this.q.map((qg, g) => (present[g] ? qg * Math.exp(eta * groupLosses[g]) : qg));
     const z = this.q.reduce((a, b) => a + b, 0);
     this.q = this.q.map((qg) => qg / z);
-    return { loss: groupLoss.mul(tensor(this.q, { device: this.device })).sum(), groupLosses, present };
+    const loss = groupLoss.mul(tensor(this.q, { device: this.device })).sum();
+    return { loss, perSample, groupLosses, present };
   }
 
   getState(): { q: number[] } {

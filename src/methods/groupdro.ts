@@ -7,7 +7,6 @@
 // Groups absent from a batch keep their weight and add no loss; empty groups never divide by zero.
 
 import { assertAllFinite } from "../mi/guard.js";
-import * as nn from "../nn/index.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Batch } from "./batch.js";
@@ -55,11 +54,11 @@ export class GroupDro extends BaseMethod {
       opt.zeroGrad();
       const [fy] = this.model.split(this.model.forward(batch.x));
       const logits = this.model.heads.head(0, fy);
-      const { loss, groupLosses, present } = this.objective.loss(logits, batch);
+      const { loss, perSample, groupLosses, present } = this.objective.loss(logits, batch);
       assertAllFinite({ [`ce/${this.tasks[0].name}`]: groupLosses.reduce((a, b) => a + b, 0) });
       const out: Record<string, number> = {
         loss: loss.item(),
-        [`ce/${this.tasks[0].name}`]: nn.F.crossEntropy(logits, batch.y, { ignoreIndex: -1 }).item(),
+        [`ce/${this.tasks[0].name}`]: perSample.mean().item(),
       };
       out.worst_group_loss = Math.max(...groupLosses.filter((_, g) => present[g]));
       this.q.forEach((qg, g) => {
