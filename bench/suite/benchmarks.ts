@@ -12,6 +12,7 @@
 // below the oracle's, test/bench/suite-quick.test.ts); "full" trains long enough for ERM to converge.
 // How they were chosen: docs/suite.md.
 import type { SpurionConfig } from "../../src/config/index.js";
+import { DEMO_DATA } from "../../src/run/demo.js";
 import type { CohortSpec } from "./cohort.js";
 
 export const TIERS = ["quick", "full"] as const;
@@ -67,10 +68,11 @@ const spurion = (name: string, kind: SpurionConfig["kind"], ratio: number): Spur
 
 export const SUITE_BENCHMARKS: SuiteBenchmark[] = [
   {
+    // `mimmx demo` runs this benchmark's full tier, seed 0 (src/run/demo.ts holds its data).
     name: "demo",
     summary: "Pullover vs Coat; hospital patch + obstruction block at 0.9 (the demo's benchmark)",
-    classes: [2, 4],
-    spurions: [spurion("marker", "patch", 0.9), spurion("block", "block", 0.9)],
+    classes: DEMO_DATA.classes,
+    spurions: DEMO_DATA.spurions,
     source: "fashion",
     tiers: { quick: QUICK, full: FULL },
   },

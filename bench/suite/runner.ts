@@ -8,9 +8,13 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  DEFAULT_PRESET,
   type DeepPartial,
   METHODS,
   type MethodName,
+  PRESET_NAMES,
+  PRESETS,
+  type PresetName,
   type RunConfig,
   resolveDefaults,
 } from "../../src/config/index.js";
@@ -60,13 +64,46 @@ export interface SuiteResult {
   results: { dir: string; rows: string; markdown: string; html: string };
 }
 
-/** The methods to run: `names` checked against the config's method names, or all of them. */
-export function suiteMethods(names?: readonly string[]): MethodName[] {
-  if (!names || names.length === 0) return [...METHODS];
-  for (const n of names)
-    if (!(METHODS as readonly string[]).includes(n))
-      throw new Error(`bench suite: unknown method "${n}" (methods: ${METHODS.join(", ")})`);
-  return [...new Set(names)] as MethodName[];
+/**
+ * One column of the suite: a method at its defaults ("groupdro"), or a method under a named preset
+ * ("mimmx@published"), so candidate defaults run beside the peers on the same rows.
+ */
+export interface MethodSpec {
+  name: MethodName;
+  preset?: PresetName;
+}
+
+/** "name" or "name@preset", checked against the config's method and preset names. */
+export function parseMethodSpec(spec: string): MethodSpec {
+  const [name, preset, extra] = spec.split("@");
+  if (!(METHODS as readonly string[]).includes(name))
+    throw new Error(`bench suite: unknown method "${name}" (methods: ${METHODS.join(", ")})`);
+  if (extra !== undefined || preset === "")
+    throw new Error(`bench suite: "${spec}" is not a method or method@preset`);
+  if (preset !== undefined && !(PRESET_NAMES as readonly string[]).includes(preset))
+    throw new Error(
+      `bench suite: unknown preset "${preset}" in "${spec}" (presets: ${PRESET_NAMES.join(", ")})`,
+    );
+  if (preset !== undefined && !(PRESETS[preset as PresetName].methods as string[]).includes(name))
+    throw new Error(
+      `bench suite: preset "${preset}" is for ${PRESETS[preset as PresetName].methods.join(", ")}, not ${name} ("${spec}")`,
+    );
+  return { name: name as MethodName, preset: preset as PresetName | undefined };
+}
+
+/**
+ * A spec in its one spelling: "mimmx@<its default preset>" is "mimmx", so the rows of a candidate
+ * preset measured before it became the default count as the default's rows (same config hash).
+ */
+export function normalizeMethodSpec(spec: string): string {
+  const { name, preset } = parseMethodSpec(spec);
+  return preset === undefined || preset === DEFAULT_PRESET[name] ? name : `${name}@${preset}`;
+}
+
+/** The columns to run: `specs` checked (see parseMethodSpec), or every method at its defaults. */
+export function suiteMethods(specs?: readonly string[]): string[] {
+  if (!specs || specs.length === 0) return [...METHODS];
+  return [...new Set(specs.map(normalizeMethodSpec))];
 }
 
 /** The run configuration of one (benchmark, seed, method); `cohortRoot` for the files benchmark. */
@@ -74,9 +111,10 @@ export function suiteConfig(
   b: SuiteBenchmark,
   tier: Tier,
   seed: number,
-  method: MethodName,
+  method: string,
   o: { cohort?: { root: string; csv: string; labelColumn: string; positive: string }; threads?: number } = {},
 ): RunConfig {
+  const spec = parseMethodSpec(method);
   const t = b.tiers[tier];
   const data: DeepPartial<RunConfig["data"]> =
     b.source === "fashion"
@@ -101,8 +139,8 @@ export function suiteConfig(
         test_balanced: t.test_balanced,
       },
     },
-    // Nothing else of model and method: each method runs with its defaults.
-    method: { name: method },
+    // Nothing else of model and method: each method runs with its defaults (or the spec's preset).
+    method: { name: spec.name, ...(spec.preset ? { preset: spec.preset } : {}) },
     train: { epochs: t.epochs, select_by: SUITE_SELECT_BY, threads: o.threads ?? 0 },
     // The probes are the suite's leakage number; t-SNE and the MI audit are skipped for time.
     eval: {
@@ -130,7 +168,7 @@ export function rowFromRun(
   key: { bench: string; method: string; seed: number; tier: string; config: string },
   seconds: number,
 ): SuiteRow {
-  const mdir = methodDir(dir, key.method);
+  const mdir = methodDir(dir, parseMethodSpec(key.method).name);
   const read = <T>(file: string): T => {
     const path = join(mdir, file);
     if (!existsSync(path)) throw new Error(`bench suite: ${path} is missing (the run did not finish)`);
@@ -167,7 +205,8 @@ export function readRows(path: string): SuiteRow[] {
   for (const line of readFileSync(path, "utf8").split("\n")) {
     if (!line.trim()) continue;
     try {
-      rows.push(JSON.parse(line) as SuiteRow);
+      const row = JSON.parse(line) as SuiteRow;
+      rows.push({ ...row, method: normalizeMethodSpec(row.method) });
     } catch {
       // an interrupted write: that row runs again
     }
@@ -241,7 +280,7 @@ const rowKey = (r: { bench: string; method: string; seed: number; tier: string; 
  * A row of rows.jsonl (and a run folder's checkpoints) is reused only under the same hash, so a
  * changed definition or default reruns its rows instead of reporting stale ones.
  */
-export function configHash(b: SuiteBenchmark, tier: Tier, seed: number, method: MethodName): string {
+export function configHash(b: SuiteBenchmark, tier: Tier, seed: number, method: string): string {
   const c = suiteConfig(b, tier, seed, method, {
     cohort: { root: "cohort", csv: "cohort/manifest.csv", labelColumn: "y", positive: "1" },
   });
@@ -303,7 +342,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         const t0 = performance.now();
         const res = await runExperiment(config, {
           outDir: runDir,
-          methods: [method],
+          methods: [config.method.name],
           quiet: true,
           // an interrupted row continues from its checkpoint; a new row starts afresh
           resume: existsSync(join(runDir, "config.yaml")),

@@ -161,7 +161,7 @@ const BENCHES: Record<string, Bench> = {
       "seed-offset": { type: "number", default: 0, help: "first seed (seeds are K .. K+N-1)" },
       methods: {
         type: "string",
-        help: "comma-separated methods (default: every method, the oracle included)",
+        help: "comma-separated methods, each a method or method@preset (mimmx@published); default: every method at its defaults, the oracle included",
       },
       benchmarks: { type: "string", help: "comma-separated benchmarks (default: all)" },
       out: {

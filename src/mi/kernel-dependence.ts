@@ -94,13 +94,24 @@ export function conditionalDependence(
   bandwidths: number[] = DEFAULT_BANDWIDTHS,
   scale?: number,
 ): Tensor {
+  return dependenceFromKernel(rbfKernel(f, bandwidths, scale), y, z, numY, numZ);
+}
+
+/**
+ * D(f; z | y) from the kernel matrix [B, B] of f (rbfKernel), so several spurions share one kernel
+ * of the same features. Zero, still attached to the kernel, when no class has two groups.
+ */
+export function dependenceFromKernel(
+  k: Tensor,
+  y: ArrayLike<number>,
+  z: ArrayLike<number>,
+  numY: number,
+  numZ: number,
+): Tensor {
   const { rows, count } = groupContrasts(y, z, numY, numZ);
-  if (count === 0) return f.sum().mul(0);
-  const v = tensor(rows, { shape: [count, y.length], dtype: f.dtype, device: f.device });
-  return v
-    .matmul(rbfKernel(f, bandwidths, scale))
-    .mul(v)
-    .sum();
+  if (count === 0) return k.sum().mul(0);
+  const v = tensor(rows, { shape: [count, y.length], dtype: k.dtype, device: k.device });
+  return v.matmul(k).mul(v).sum();
 }
 
 function median(a: ArrayLike<number>): number {

@@ -7,7 +7,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { stack } from "../tensor/functions.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { assertFinite } from "./guard.js";
-import { conditionalDependence, DEFAULT_BANDWIDTHS } from "./kernel-dependence.js";
+import { DEFAULT_BANDWIDTHS, dependenceFromKernel, rbfKernel } from "./kernel-dependence.js";
 import type { PairEstimatorSet, PairTerms } from "./pair-estimators.js";
 import type { PartPair } from "./pair-sets.js";
 
@@ -59,15 +59,10 @@ export class KernelPairEstimators implements PairEstimatorSet {
   terms(views: Tensor[], condition?: Tensor): PairTerms {
     if (!condition) throw new Error("kernel estimator: needs the primary labels y (condition)");
     const y = Int32Array.from(condition.dataSync() as ArrayLike<number | bigint>, Number);
+    // Every pair scores the same f_y: one kernel matrix serves them all.
+    const k = rbfKernel(views[0], this.bandwidths);
     const values = this.pairs.map((p) =>
-      conditionalDependence(
-        views[0],
-        y,
-        labelsOf(views[p.c[0]]),
-        this.numClasses[0],
-        this.numClasses[p.c[0]],
-        this.bandwidths,
-      ),
+      dependenceFromKernel(k, y, labelsOf(views[p.c[0]]), this.numClasses[0], this.numClasses[p.c[0]]),
     );
     const estimates = values.map((v, i) => {
       const x = v.item();

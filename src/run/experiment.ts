@@ -50,6 +50,13 @@ export interface RunOptions {
   force?: boolean;
   /** where messages go (default stderr) */
   log?: (message: string) => void;
+  /**
+   * A compared method's own resolved configuration, where its defaults differ from the run's (the
+   * method, model and train sections: MIMM-X's default has its own k and checkpoint rule). Its data,
+   * eval, seed and output sections must equal the run's, so the methods still see the same data and
+   * are judged alike. Written to methods/<key>/config.yaml; without one a method uses the run config.
+   */
+  methodConfigs?: Partial<Record<MethodName, RunConfig>>;
 }
 
 export interface RunResult {
@@ -77,6 +84,22 @@ function writeJson(path: string, value: unknown): void {
 
 function readJson<T>(path: string): T | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as T) : undefined;
+}
+
+/** The sections a method's own config may change; the rest must be the run's (see methodConfigs). */
+const METHOD_SECTIONS = new Set(["method", "model", "train"]);
+
+/** The configuration `name` trains under: its own (checked against the run's) or the run's. */
+function configOfMethod(config: RunConfig, name: MethodName, own?: RunConfig): RunConfig {
+  if (!own) return config;
+  if (own.method.name !== name)
+    throw new Error(`internal: the config given for method ${name} is method ${own.method.name}'s`);
+  for (const key of Object.keys(config) as (keyof RunConfig)[])
+    if (!METHOD_SECTIONS.has(key) && JSON.stringify(own[key]) !== JSON.stringify(config[key]))
+      throw new Error(
+        `${name}: its own config differs from the run's in "${key}"; compared methods share data, eval and seed`,
+      );
+  return own;
 }
 
 function methodsOf(config: RunConfig, names?: MethodName[]): RunRecord["methods"] {
@@ -219,8 +242,17 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
   // Every method is built (and its encoder initialised) before the first one trains, so a
   // problem with any of them (a pretrained file, a split smaller than a batch) stops the run here.
   const prepared = record.methods.map(({ key, method: name, label }) => {
+    const mconfig = configOfMethod(config, name, o.methodConfigs?.[name]);
+    if (mconfig !== config) {
+      const mdir = methodDir(dir, key);
+      if (o.resume && existsSync(join(mdir, RUN_FILES.config))) checkResume(mdir, mconfig, o.force ?? false);
+      if (writer) {
+        mkdirSync(mdir, { recursive: true });
+        writeFileSync(join(mdir, RUN_FILES.config), stringify(mconfig));
+      }
+    }
     manualSeed(config.seed);
-    const method = buildMethod(config, data.tasks, name);
+    const method = buildMethod(mconfig, data.tasks, name);
     if (config.model.pretrained) {
       const prefix = initEncoderFrom(method, config.model.pretrained);
       if (!o.quiet)
@@ -229,24 +261,24 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
     const trainSet = name === "oracle" ? data.splits.train_oracle : data.splits.train;
     // prepareData builds train_oracle whenever oracle is among the methods, or stops the run.
     if (!trainSet) throw new Error(`internal: no ${name === "oracle" ? "train_oracle" : "train"} split`);
-    if (trainSet.length < config.train.batch_size)
+    if (trainSet.length < mconfig.train.batch_size)
       throw new Error(
-        `${label}: the training split ${trainSet.name} holds ${trainSet.length} images, fewer than one batch (train.batch_size ${config.train.batch_size}); nothing was trained`,
+        `${label}: the training split ${trainSet.name} holds ${trainSet.length} images, fewer than one batch (train.batch_size ${mconfig.train.batch_size}); nothing was trained`,
       );
-    return { key, name, label, method, trainSet };
+    return { key, name, label, method, trainSet, mconfig };
   });
   const results: MethodRecord[] = [];
-  for (const { key, name, label, method, trainSet } of prepared) {
+  for (const { key, name, label, method, trainSet, mconfig } of prepared) {
     const mdir = methodDir(dir, key);
     mkdirSync(mdir, { recursive: true });
     const trainPath = join(mdir, METHOD_FILES.train);
     if (!o.quiet)
       log(
-        `${label}: training on ${trainSet.name} (${trainSet.length} images, ${config.train.epochs} epochs)`,
+        `${label}: training on ${trainSet.name} (${trainSet.length} images, ${mconfig.train.epochs} epochs)`,
       );
     // Peers with more than one stage (subsample, reweight, jtt, dfr: src/run/peers.ts).
     const stage = await stagePeer({
-      config,
+      config: mconfig,
       method,
       tasks: data.tasks,
       trainSet,
@@ -266,7 +298,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       return { status: "aborted", dir };
     }
     const result = await trainMethod({
-      config,
+      config: mconfig,
       method,
       trainSet: stage.trainSet,
       validation: stage.validation,
@@ -302,8 +334,8 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
     if (result.status === "non-finite")
       log(`${label}: stopped: NaN/Inf in ${result.nonFiniteTerm}; evaluating the last good weights`);
     const trained =
-      config.train.select_by !== "last" && result.bestCheckpoint
-        ? loadTrainedMethod(config, data.tasks, dir, key, name)
+      mconfig.train.select_by !== "last" && result.bestCheckpoint
+        ? loadTrainedMethod(mconfig, data.tasks, dir, key, name)
         : method;
     if (stage.finish) {
       const tFinish = performance.now();
@@ -316,7 +348,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       stage.validation === data.splits.validation
         ? data
         : { ...data, splits: { ...data.splits, validation: stage.validation } };
-    const { evaluation, audit } = evaluateAndAudit(trained, evalData, config, mdir, key, mode);
+    const { evaluation, audit } = evaluateAndAudit(trained, evalData, mconfig, mdir, key, mode);
     afterEvaluation();
     results.push({
       key,
@@ -394,6 +426,12 @@ export interface LoadedRun {
   record: RunRecord;
 }
 
+/** The configuration a method of a run trained under: methods/<key>/config.yaml, or the run's. */
+export function methodConfigFromRun(run: LoadedRun, key: string): RunConfig {
+  const path = join(methodDir(run.dir, key), RUN_FILES.config);
+  return existsSync(path) ? parseConfig(readFileSync(path, "utf8"), path) : run.config;
+}
+
 export function openRun(dir: string): LoadedRun {
   const configPath = join(dir, RUN_FILES.config);
   if (!existsSync(configPath)) throw new Error(`${dir} is not a run folder (no ${RUN_FILES.config})`);
@@ -433,9 +471,10 @@ export async function reevaluateRun(
   const data = await loadData(run.config, o.quiet, log);
   const records = recordsOf(run);
   for (const r of records) {
-    const method = loadTrainedMethod(run.config, data.tasks, dir, r.key, r.method as MethodName);
+    const mconfig = methodConfigFromRun(run, r.key);
+    const method = loadTrainedMethod(mconfig, data.tasks, dir, r.key, r.method as MethodName);
     const mdir = methodDir(dir, r.key);
-    const { evaluation, outputs, auditSplit } = evaluateMethod(method, data, run.config, {
+    const { evaluation, outputs, auditSplit } = evaluateMethod(method, data, mconfig, {
       label: r.key,
       progressMode: mode,
     });
@@ -445,7 +484,7 @@ export async function reevaluateRun(
     }
     const out = outputs.get(auditSplit);
     if (o.audit && out && method.tasks.length > 1) {
-      r.audit = auditMethod(method, out, run.config, {
+      r.audit = auditMethod(method, out, mconfig, {
         label: r.key,
         progressMode: mode,
         labels: splitFor(data, auditSplit).labels,

@@ -1,11 +1,12 @@
 // Orchestration of a whole run: config -> data -> method -> train -> evaluate -> audit -> report.
 
 export { type PreparedData, prepareData, syntheticSpurion } from "./data.js";
-export { DEMO_CONFIG, DEMO_METHODS, DEMO_MIMMX } from "./demo.js";
+export { DEMO_CONFIG, DEMO_DATA, DEMO_METHODS, demoConfigs } from "./demo.js";
 export {
   dataRecordFromRun,
   loadData,
   loadTrainedMethod,
+  methodConfigFromRun,
   openRun,
   type RunOptions,
   type RunResult,

@@ -8,6 +8,8 @@ import { SUITE_BENCHMARKS, selectBenchmarks, TIERS } from "../../bench/suite/ben
 import { writeCohort } from "../../bench/suite/cohort.js";
 import {
   configHash,
+  normalizeMethodSpec,
+  parseMethodSpec,
   readRows,
   runSuite,
   SUITE_SELECT_BY,
@@ -23,12 +25,13 @@ import {
   suiteMarkdown,
   summarize,
 } from "../../bench/suite/tables.js";
-import { METHODS, resolveDefaults } from "../../src/config/index.js";
+import { DEFAULT_PRESET, METHODS, resolveDefaults } from "../../src/config/index.js";
 import { loadFashionMnist } from "../../src/data/io/fashion-mnist.js";
 import { decodePng } from "../../src/data/io/png.js";
 import { applySpurions } from "../../src/data/spurions/compose.js";
 import { Table } from "../../src/data/table/csv.js";
 import { prepareData, syntheticSpurion } from "../../src/run/data.js";
+import { DEMO_METHODS, demoConfigs } from "../../src/run/demo.js";
 import { tempDir } from "../data/helpers.js";
 
 function row(
@@ -127,6 +130,48 @@ test("every method gets its own defaults and one checkpoint rule; unknown method
           assert.deepEqual(c.model, defaults.model);
         }
       }
+});
+
+test("method@preset columns: a preset's config, one spelling for the default, bad specs named", () => {
+  assert.deepEqual(suiteMethods(["erm", "mimmx@published", "mimmx@kernel-dro"]), [
+    "erm",
+    DEFAULT_PRESET.mimmx === "published" ? "mimmx" : "mimmx@published",
+    DEFAULT_PRESET.mimmx === "kernel-dro" ? "mimmx" : "mimmx@kernel-dro",
+  ]);
+  assert.equal(normalizeMethodSpec(`mimmx@${DEFAULT_PRESET.mimmx}`), "mimmx");
+  assert.deepEqual(parseMethodSpec("mimmx@kernel-dro"), { name: "mimmx", preset: "kernel-dro" });
+  assert.throws(
+    () => parseMethodSpec("mimmx@nope"),
+    /unknown preset "nope" in "mimmx@nope" \(presets: published/,
+  );
+  assert.throws(() => parseMethodSpec("mimmx@"), /"mimmx@" is not a method or method@preset/);
+  assert.throws(() => parseMethodSpec("erm@published"), /preset "published" is for mimmx/);
+  const demo = SUITE_BENCHMARKS[0];
+  const c = suiteConfig(demo, "full", 0, "mimmx@published");
+  assert.equal(c.method.preset, "published");
+  assert.equal(c.model.feature_dim, 32);
+  assert.equal(c.method.gradnorm.enabled, true);
+  // The same run spelled as the default and as its preset hashes alike, so rows carry over.
+  assert.equal(
+    configHash(demo, "full", 0, `mimmx@${DEFAULT_PRESET.mimmx}`),
+    configHash(demo, "full", 0, "mimmx"),
+  );
+});
+
+test("the demo is the suite's demo benchmark at the full tier, seed 0, each method at its defaults", () => {
+  const demo = SUITE_BENCHMARKS.find((b) => b.name === "demo");
+  assert.ok(demo);
+  const { run, methods } = demoConfigs();
+  assert.equal(run.method.name, "mimmx");
+  for (const m of DEMO_METHODS) {
+    const own = methods[m];
+    assert.ok(own, m);
+    const suite = suiteConfig(demo, "full", 0, m);
+    for (const key of ["seed", "data", "model", "method"] as const)
+      assert.deepEqual(own[key], suite[key], `${m}: ${key}`);
+    assert.deepEqual({ ...own.train, threads: 0 }, { ...suite.train, threads: 0 }, `${m}: train`);
+  }
+  assert.deepEqual(DEMO_METHODS, ["erm", "groupdro", "mimmx", "oracle"]);
 });
 
 test("summary, grid and gaps: means and sample sd over seeds, per method and per benchmark", () => {

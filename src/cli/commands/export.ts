@@ -1,7 +1,7 @@
 // `mimmx export --run DIR --onnx [out.onnx]`: a trained method of a run as an ONNX model.
 import { join } from "node:path";
 import type { MethodName } from "../../config/index.js";
-import { dataRecordFromRun, loadTrainedMethod, openRun } from "../../run/index.js";
+import { dataRecordFromRun, loadTrainedMethod, methodConfigFromRun, openRun } from "../../run/index.js";
 import { parseArgs, UsageError } from "../args.js";
 import { HELP, wantsHelp } from "./common.js";
 
@@ -36,11 +36,12 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `export: no method "${options.method}" in this run (it has: ${run.record.methods.map((m) => m.key).join(", ")})`,
     );
-  const method = loadTrainedMethod(run.config, data.tasks, run.dir, entry.key, entry.method as MethodName);
+  const config = methodConfigFromRun(run, entry.key);
+  const method = loadTrainedMethod(config, data.tasks, run.dir, entry.key, entry.method as MethodName);
   const out = positionals[0] ?? join(run.dir, `${entry.key}.onnx`);
   // Imported on demand: the exporter is large and only this command needs it.
   const { exportOnnx } = await import("../../export/index.js");
-  const inputShape = [run.config.model.in_channels, ...run.config.data.image_size];
+  const inputShape = [config.model.in_channels, ...config.data.image_size];
   const r = await exportOnnx(method.model, out, { inputShape, opset: options.opset as number });
   console.log(
     `wrote ${r.path} (${r.bytes} bytes; input "${r.inputName}" [N, ${inputShape.join(", ")}]; outputs ${r.outputs.join(", ")})`,
