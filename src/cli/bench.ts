@@ -119,6 +119,11 @@ const BENCHES: Record<string, Bench> = {
         help: "timed steps of the published 3x400 critic (0 skips it)",
       },
       spurions: { type: "number", default: 2, help: "number of spurions N (all pairs: 10 critics at N = 4)" },
+      setting: {
+        type: "string",
+        default: "default",
+        help: 'MIMM-X as built: "default" (method: { name: mimmx }, MTL at its k) or "method-layer" (the recorded figures\' setting)',
+      },
       threads: { type: "number", default: threads, help: "intra-op threads" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
@@ -130,6 +135,7 @@ const BENCHES: Record<string, Bench> = {
         rounds: o.rounds as number,
         publishedSteps: o["published-steps"] as number,
         spurions: o.spurions as number,
+        setting: parseSetting(o.setting as string),
         threads: o.threads as number,
       });
     },
@@ -250,4 +256,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
     for (const [k, v] of Object.entries(result))
       console.log(`${k.padEnd(28)} ${Array.isArray(v) ? v.join(" ") : v}`);
   return 0;
+}
+
+function parseSetting(text: string): "default" | "method-layer" {
+  if (text !== "default" && text !== "method-layer")
+    throw new UsageError(`bench mimmx-step: --setting must be default or method-layer, got "${text}"`);
+  return text;
 }

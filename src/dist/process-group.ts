@@ -5,7 +5,7 @@
 
 import { tensor } from "../tensor/creation.js";
 import { native } from "../tensor/native.js";
-import { Tensor } from "../tensor/tensor.js";
+import { type Device, Tensor } from "../tensor/tensor.js";
 import { type DistEnv, readDistEnv } from "./env.js";
 
 export type Backend = "gloo" | "nccl";
@@ -33,8 +33,13 @@ export function initProcessGroup(o: InitOptions = {}): DistEnv {
       `initProcessGroup: backend "${backend}" is not in this build (available: ${available.join(", ") || "none: the addon was built without c10d"})`,
     );
   native.dist_init(env.masterAddr, env.masterPort, env.rank, env.worldSize, backend, o.timeoutMs ?? 30_000);
+  // NCCL reduces CUDA tensors only: the numbers of allReduceMean travel on this rank's GPU there.
+  numbersDevice = backend === "nccl" ? `cuda:${env.localRank}` : "cpu";
   return env;
 }
+
+/** Where allReduceMean / allReduceSumNumbers put their numbers (the backend must accept it). */
+let numbersDevice: Device = "cpu";
 
 export function destroyProcessGroup(): void {
   native.dist_destroy();
@@ -90,7 +95,7 @@ export function barrier(timeoutMs?: number): void {
  */
 export function allReduceMean(values: number[]): number[] {
   if (!isInitialized() || values.length === 0) return values.slice();
-  const t = tensor(Float64Array.from(values));
+  const t = tensor(Float64Array.from(values), { device: numbersDevice });
   try {
     allReduce(t, "avg");
     return Array.from(t.dataSync() as Float64Array);
@@ -102,7 +107,7 @@ export function allReduceMean(values: number[]): number[] {
 /** As allReduceMean, the sum (counts, group sizes). */
 export function allReduceSumNumbers(values: number[]): number[] {
   if (!isInitialized() || values.length === 0) return values.slice();
-  const t = tensor(Float64Array.from(values));
+  const t = tensor(Float64Array.from(values), { device: numbersDevice });
   try {
     allReduce(t, "sum");
     return Array.from(t.dataSync() as Float64Array);

@@ -3,10 +3,12 @@
 // every rank trains its share and validates (the same weights on the same split give the same
 // numbers, so early stopping and checkpoint selection agree); the other ranks wait while rank 0
 // evaluates, audits and reports a method.
-import { isDistributedEnv } from "./env.js";
+import { backendFor } from "./device.js";
+import { isDistributedEnv, readDistEnv } from "./env.js";
 import {
   allReduceMean,
   allReduceSumNumbers,
+  availableBackends,
   barrier,
   destroyProcessGroup,
   getRank,
@@ -21,10 +23,18 @@ export const RUN_COLLECTIVE_TIMEOUT_MS = 120_000;
 /** How long the other ranks wait at the end of a method while rank 0 evaluates and reports it. */
 export const EVALUATION_WAIT_MS = 24 * 3600_000;
 
-/** Joins the run when the environment describes one (torchrun's contract); returns a leave(). */
-export function joinRunIfDistributed(env: NodeJS.ProcessEnv = process.env): () => void {
+/**
+ * Joins the run when the environment describes one (torchrun's contract); returns a leave().
+ * `device` (train.device, already placed by rankDevice) picks the backend: NCCL for CUDA where
+ * the addon has it, Gloo otherwise.
+ */
+export function joinRunIfDistributed(env: NodeJS.ProcessEnv = process.env, device = "cpu"): () => void {
   if (!isDistributedEnv(env) || isInitialized()) return () => {};
-  initProcessGroup({ timeoutMs: RUN_COLLECTIVE_TIMEOUT_MS });
+  initProcessGroup({
+    env: readDistEnv(env),
+    backend: backendFor(device, availableBackends()),
+    timeoutMs: RUN_COLLECTIVE_TIMEOUT_MS,
+  });
   return () => destroyProcessGroup();
 }
 

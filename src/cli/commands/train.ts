@@ -1,7 +1,8 @@
 // `mimmx train --config run.yaml [--resume]`: one run (or a comparison with --compare) end to end.
 
 import { METHODS, type MethodName } from "../../config/index.js";
-import { isDistributedEnv } from "../../dist/env.js";
+import { rankDevice } from "../../dist/device.js";
+import { isDistributedEnv, readDistEnv } from "../../dist/env.js";
 import { launchCommand } from "../../dist/launch.js";
 import { isWriterRank, joinRunIfDistributed } from "../../dist/run.js";
 import { runExperiment } from "../../run/index.js";
@@ -53,12 +54,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (nproc !== undefined && !(Number.isInteger(nproc) && nproc >= 1))
     throw new UsageError(`--nproc-per-node must be a positive integer, got ${nproc}`);
   const launching = nproc !== undefined && nproc > 1 && !isDistributedEnv();
-  const leaveRun = launching ? () => {} : joinRunIfDistributed();
-  const quiet = (options.quiet as boolean) || !isWriterRank();
+  const dist = !launching && isDistributedEnv() ? readDistEnv() : undefined;
+  const quiet = (options.quiet as boolean) || (dist !== undefined && dist.rank !== 0);
   const config = await loadRunConfig(options.config as string | undefined, quiet);
   const methods = parseMethods(options.compare as string | undefined);
   // The configuration is checked once here, before N processes are started on it.
   if (launching) return launchCommand("train", argv, nproc);
+  // Each rank of a CUDA run takes its own GPU (cuda:LOCAL_RANK), then joins over NCCL or Gloo.
+  if (dist) config.train.device = rankDevice(config.train.device, dist.localRank, dist.worldSize);
+  const leaveRun = joinRunIfDistributed(process.env, config.train.device);
   const irq = interruptSignal();
   try {
     const r = await runExperiment(config, {
