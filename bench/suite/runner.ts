@@ -177,7 +177,8 @@ export function rowFromRun(
   const ev = read<EvalFile>(METHOD_FILES.eval);
   const train = read<{ status: string; epochs: number; seconds: number }>(METHOD_FILES.train);
   const y = (split: string) => {
-    const s = ev.splits.find((x) => x.split === split);
+    // DFR reports on the selection part of validation: "validation (selection part)".
+    const s = ev.splits.find((x) => x.split === split || x.split.startsWith(`${split} (`));
     // The primary task is the first key (evaluation writes tasks in the method's order).
     const primary = s ? Object.values(s.tasks)[0] : undefined;
     if (!primary) throw new Error(`bench suite: ${mdir}/${METHOD_FILES.eval} has no split "${split}"`);

@@ -1,7 +1,8 @@
 // The suite's definitions, tables, resume and files cohort (fast: no training; the quick tier's
 // shortcut check trains, in suite-quick.test.ts).
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SUITE_BENCHMARKS, selectBenchmarks, TIERS } from "../../bench/suite/benchmarks.js";
@@ -11,6 +12,7 @@ import {
   normalizeMethodSpec,
   parseMethodSpec,
   readRows,
+  rowFromRun,
   runSuite,
   SUITE_SELECT_BY,
   suiteConfig,
@@ -373,4 +375,48 @@ test("config: kinds frame and gradient are drawn by fashion-confounded runs; spu
     () => resolveDefaults({ ...config, data: { ...config.data, spurion_coupling: 1.5 } }),
     /data\.spurion_coupling/,
   );
+});
+
+test("a row is read from a finished run folder; DFR's validation is its selection part", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mimmx-suite-row-"));
+  try {
+    const mdir = join(dir, "methods", "dfr");
+    mkdirSync(mdir, { recursive: true });
+    const task = (accuracy: number, worst?: number) => ({
+      y: { accuracy, ...(worst === undefined ? {} : { worstGroup: { worstAccuracy: worst } }) },
+      marker: { accuracy: 0.5 },
+    });
+    writeFileSync(
+      join(mdir, "eval.json"),
+      JSON.stringify({
+        splits: [
+          { split: "validation (selection part)", tasks: task(0.9) },
+          { split: "test_inverted", tasks: task(0.7) },
+          { split: "test_balanced", tasks: task(0.8, 0.6) },
+        ],
+        probes: {
+          rows: [
+            { sourcePart: 0, kind: "switched", accuracy: 0.55 },
+            { sourcePart: 0, kind: "switched", accuracy: 0.62 },
+            { sourcePart: 1, kind: "switched", accuracy: 0.99 },
+          ],
+        },
+      }),
+    );
+    writeFileSync(join(mdir, "train.json"), JSON.stringify({ status: "completed", epochs: 10, seconds: 12 }));
+    const key = { bench: "demo", method: "dfr", seed: 0, tier: "full", config: "abc" };
+    const r = rowFromRun(dir, key, 15);
+    assert.equal(r.validation, 0.9);
+    assert.equal(r.inverted, 0.7);
+    assert.equal(r.balanced, 0.8);
+    assert.equal(r.worst_group, 0.6);
+    assert.equal(r.max_probe, 0.62, "the largest f_y probe; other parts' probes do not count");
+    assert.equal(r.seconds, 15);
+    assert.throws(
+      () => rowFromRun(dir, { ...key, method: "erm" }, 1),
+      /methods\/erm\/eval.json is missing \(the run did not finish\)/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
