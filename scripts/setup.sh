@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libopenblas0-pthread: without it Debian's libtorch falls back to the reference BLAS (~10x slower).
-# python3-torch: PyTorch golden values and side-by-side benchmarks. python3-pydicom/-nibabel: real
+# python3-torch: PyTorch golden values and side-by-side benchmarks (python3-torchvision: the
+# encoders bench's resnet18 and densenet121). python3-pydicom/-nibabel: real
 # DICOM and NIfTI files for loader tests. chromium: renders the HTML report in a test.
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread libgloo-dev dataset-fashion-mnist python3-torch python3-pydicom python3-nibabel)
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread libgloo-dev dataset-fashion-mnist python3-torch python3-torchvision python3-pydicom python3-nibabel)
 if [ "${MIMMX_WITH_CHROMIUM:-1}" = "1" ]; then APT_PACKAGES+=(chromium); fi
 
 missing=()

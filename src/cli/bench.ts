@@ -9,7 +9,9 @@ type Bench = {
   spec: Record<string, OptionSpec>;
   run: (o: Record<string, unknown>) => Promise<Record<string, unknown>>;
   /** Human-readable output without --json (default: one "key value" line per field). */
-  print?: (result: Record<string, unknown>) => void;
+  print?: (result: Record<string, unknown>) => void | Promise<void>;
+  /** The command's exit status once the result is printed (default 0). */
+  exitCode?: (result: Record<string, unknown>) => number | Promise<number>;
 };
 
 const threads = Number(process.env.MIMMX_THREADS ?? availableParallelism());
@@ -40,6 +42,63 @@ const BENCHES: Record<string, Bench> = {
         noTorch: o["no-torch"] as boolean,
       });
     },
+  },
+  encoders: {
+    summary:
+      "a training step of resnet18 and densenet121 (224x224, batch 16) and cnn3d (96^3, batch 4) against the same architectures and weights in PyTorch",
+    spec: {
+      encoders: {
+        type: "string",
+        default: "resnet18,densenet121,cnn3d",
+        help: "comma-separated encoders",
+      },
+      rounds: { type: "number", default: 3, help: "rounds; the median of each figure is kept" },
+      steps: { type: "number", default: 5, help: "timed steps per round and side" },
+      warmup: { type: "number", default: 2, help: "untimed steps before them" },
+      size: { type: "number", default: 224, help: "image side of resnet18 and densenet121" },
+      batch: { type: "number", default: 16, help: "batch of resnet18 and densenet121" },
+      size3d: { type: "number", default: 96, help: "volume side of cnn3d" },
+      batch3d: { type: "number", default: 4, help: "batch of cnn3d" },
+      threads: { type: "number", default: threads, help: "intra-op threads for both sides" },
+      tolerance: {
+        type: "number",
+        default: 1e-3,
+        help: "largest max|ours - PyTorch's| / max|ours| of the first output (and the second loss) that agrees",
+      },
+      "no-torch": { type: "boolean", default: false, help: "time ours only (agreement unknown)" },
+      json: { type: "boolean", default: false, help: "print one JSON line" },
+    },
+    run: async (o) => {
+      const { benchEncoders, BENCH_ENCODERS } = await import("../../bench/encoders.js");
+      const names = String(o.encoders)
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const n of names)
+        if (!(BENCH_ENCODERS as readonly string[]).includes(n))
+          throw new UsageError(
+            `bench encoders: unknown encoder "${n}" (known: ${BENCH_ENCODERS.join(", ")})`,
+          );
+      return benchEncoders({
+        encoders: names as (typeof BENCH_ENCODERS)[number][],
+        rounds: o.rounds as number,
+        steps: o.steps as number,
+        warmup: o.warmup as number,
+        size: o.size as number,
+        batch: o.batch as number,
+        size3d: o.size3d as number,
+        batch3d: o.batch3d as number,
+        threads: o.threads as number,
+        tolerance: o.tolerance as number,
+        noTorch: o["no-torch"] as boolean,
+      });
+    },
+    print: async (r) => {
+      const { printEncoders } = await import("../../bench/encoders.js");
+      printEncoders(r);
+    },
+    // An encoder whose output disagrees with PyTorch's was not timed: the run failed.
+    exitCode: async (r) => (await import("../../bench/encoders.js")).encodersExitCode(r),
   },
   memory: {
     summary:
@@ -251,11 +310,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const { options } = parseArgs(rest, bench.spec, `bench ${name}`);
   const result = await bench.run(options);
   if (options.json) console.log(JSON.stringify(result));
-  else if (bench.print) bench.print(result);
+  else if (bench.print) await bench.print(result);
   else
     for (const [k, v] of Object.entries(result))
       console.log(`${k.padEnd(28)} ${Array.isArray(v) ? v.join(" ") : v}`);
-  return 0;
+  return (await bench.exitCode?.(result)) ?? 0;
 }
 
 function parseSetting(text: string): "default" | "method-layer" {
