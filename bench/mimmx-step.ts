@@ -13,8 +13,8 @@ import { type MethodName, resolveDefaults } from "../src/config/index.js";
 import type { TaskInfo } from "../src/data/index.js";
 import type { Batch } from "../src/methods/batch.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
-import * as torch from "../src/tensor/index.js";
 import { buildMethod } from "../src/run/method.js";
+import * as torch from "../src/tensor/index.js";
 import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
 
 export interface BenchMimmxStepOptions {

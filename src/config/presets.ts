@@ -115,45 +115,24 @@ export const PRESETS = {
     description:
       "Candidate default: kernel-dro with the spurion heads' gradients kept on the last shared layer (the trunk never learns the spurions for them)",
     methods: ["mimmx"],
-    values: {
-      method: {
-        lambda: 0.3,
-        spurion_view: "labels",
-        estimator: { critic: "kernel" },
-        mi_distribution: "train",
-        y_loss: "groupdro",
-        spurion_grad: "lastLayer",
-        adaptive_scaling: false,
-        gradnorm: { enabled: false },
-        attention: { enabled: false },
-        mi_warmup: 80,
-        lambda_ramp: 160,
-      },
-      model: { feature_dim: 2 },
-      train: { select_by: "val_worst_group" },
-    },
+    values: leanKernel({ lambda: 0.3, y_loss: "groupdro" }),
   },
   /** kernel-dro-lean with lambda 1: the same design with a penalty three times as strong. */
   "kernel-dro-lean-l1": {
     description: "Candidate default: kernel-dro-lean with lambda 1",
     methods: ["mimmx"],
-    values: {
-      method: {
-        lambda: 1,
-        spurion_view: "labels",
-        estimator: { critic: "kernel" },
-        mi_distribution: "train",
-        y_loss: "groupdro",
-        spurion_grad: "lastLayer",
-        adaptive_scaling: false,
-        gradnorm: { enabled: false },
-        attention: { enabled: false },
-        mi_warmup: 80,
-        lambda_ramp: 160,
-      },
-      model: { feature_dim: 2 },
-      train: { select_by: "val_worst_group" },
-    },
+    values: leanKernel({ lambda: 1, y_loss: "groupdro" }),
+  },
+  /**
+   * kernel-dro-lean with method reweight's loss on y (every (y, z_i) group weighted by the inverse of
+   * its training share) in place of GroupDRO's: a fixed reweighting where GroupDRO's weights chase
+   * the batch's worst group.
+   */
+  "kernel-rw": {
+    description:
+      "Candidate default: kernel-dro-lean with the group-balanced reweighted CE on y (y_loss reweight)",
+    methods: ["mimmx"],
+    values: leanKernel({ lambda: 0.3, y_loss: "reweight" }),
   },
 } satisfies Record<string, Preset>;
 
@@ -165,3 +144,28 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
  * line (the shortcut-removal issue will point mimmx at its own preset).
  */
 export const DEFAULT_PRESET: Partial<Record<MethodName, PresetName>> = { mimmx: "published" };
+
+/**
+ * The kernel candidates without spurion heads on the trunk: labels view, kernel estimator, no
+ * scaling, GradNorm or attention, the penalty after 80 steps rising over 160, k = 2, best validation
+ * worst-group epoch; `m` sets the penalty's weight and the loss on y.
+ */
+function leanKernel(m: { lambda: number; y_loss: MethodConfig["y_loss"] }): Preset["values"] {
+  return {
+    method: {
+      lambda: m.lambda,
+      spurion_view: "labels",
+      estimator: { critic: "kernel" },
+      mi_distribution: "train",
+      y_loss: m.y_loss,
+      spurion_grad: "lastLayer",
+      adaptive_scaling: false,
+      gradnorm: { enabled: false },
+      attention: { enabled: false },
+      mi_warmup: 80,
+      lambda_ramp: 160,
+    },
+    model: { feature_dim: 2 },
+    train: { select_by: "val_worst_group" },
+  };
+}

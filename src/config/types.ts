@@ -327,7 +327,7 @@ export interface MethodConfig {
    */
   mi_distribution: "train" | "balanced";
   /** The loss on y: cross-entropy, or GroupDRO's (eta: method.groupdro.eta, groups: method.groups). */
-  y_loss: "ce" | "groupdro";
+  y_loss: "ce" | "groupdro" | "reweight";
   adversarial: { lambda: number };
   groupdro: { eta: number };
   /**

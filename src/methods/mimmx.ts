@@ -45,6 +45,7 @@ import { type Batch, taskLabels } from "./batch.js";
 import { setRequiresGrad } from "./grad-utils.js";
 import { type GradNormState, GradNormWeights } from "./gradnorm.js";
 import { GroupDroLoss } from "./group-dro-loss.js";
+import type { TaskLabels } from "./groups.js";
 import { BaseMethod, ce } from "./method.js";
 import { assembleHeads, assembleOnParameters, assembleThroughFeatures } from "./mimmx/assemble.js";
 import { checkMimmxConfig, type MimmxConfig } from "./mimmx/config.js";
@@ -52,6 +53,7 @@ import { gradNormObservation } from "./mimmx/gradnorm-inputs.js";
 import { type EncoderStepPieces, STEP_PIECES } from "./mimmx/pieces.js";
 import { encoderGradients } from "./mimmx/scale.js";
 import { balancedLogWeights } from "./pair-weights.js";
+import { GroupReweightLoss } from "./reweight-loss.js";
 
 export type { MimmxConfig } from "./mimmx/config.js";
 
@@ -66,8 +68,11 @@ export class Mimmx extends BaseMethod {
   /** encoder updates so far */
   encoderSteps = 0;
   private readonly pieces: EncoderStepPieces;
-  /** GroupDRO's objective on y (yLoss "groupdro"), else null: plain cross-entropy */
-  readonly yObjective: GroupDroLoss | null;
+  /**
+   * The loss on y: GroupDRO's objective (yLoss "groupdro"), the group-balanced reweighted CE
+   * ("reweight", fitted on the training labels by fitGroups before training), else null: plain CE.
+   */
+  readonly yObjective: GroupDroLoss | GroupReweightLoss | null;
 
   /**
    * `pieces`: replaces pieces of the encoder step (tests only: e.g. a sign-flipped MI gradient, to
@@ -88,7 +93,13 @@ export class Mimmx extends BaseMethod {
             this.device,
             this.name,
           )
-        : null;
+        : cfg.yLoss.kind === "reweight"
+          ? new GroupReweightLoss(
+              cfg.tasks.map((t) => t.numClasses),
+              { scheme: cfg.yLoss.groups, minCount: cfg.yLoss.minCount },
+              this.name,
+            )
+          : null;
     const names = cfg.tasks.map((t) => t.name);
     const allPairs = miPairs(cfg.tasks.length, cfg.pairs, names);
     // Views other than the parts are of the spurion alone: only the y-z_i pairs are penalised.
@@ -414,6 +425,14 @@ export class Mimmx extends BaseMethod {
     return Object.fromEntries(this.pairs.map((p, i) => [p.name, values[i]]));
   }
 
+  /**
+   * With yLoss "reweight": fixes the y loss's group weights from the whole training split's labels
+   * (task order [y, z_1..z_N]); the run calls it before training, as for method reweight.
+   */
+  fitGroups(labels: TaskLabels): void {
+    if (this.yObjective instanceof GroupReweightLoss) this.yObjective.fit(labels);
+  }
+
   override getState(): Record<string, unknown> {
     return {
       updates: this.updates,
@@ -421,7 +440,7 @@ export class Mimmx extends BaseMethod {
       ema: this.estimators?.emaState() ?? [],
       gradNorm: this.gradNorm?.getState() ?? null,
       attention: this.attention?.getState() ?? null,
-      yLossQ: this.yObjective?.q ?? null,
+      yLossQ: this.yObjective instanceof GroupDroLoss ? this.yObjective.q : null,
     };
   }
   override setState(state: Record<string, unknown>): void {
@@ -429,7 +448,7 @@ export class Mimmx extends BaseMethod {
     this.encoderSteps = (state.encoderSteps as number) ?? 0;
     this.estimators?.setEmaState((state.ema as (number | null)[]) ?? []);
     if (this.gradNorm && state.gradNorm) this.gradNorm.setState(state.gradNorm as GradNormState);
-    if (this.yObjective && state.yLossQ) this.yObjective.setState(state.yLossQ);
+    if (this.yObjective instanceof GroupDroLoss && state.yLossQ) this.yObjective.setState(state.yLossQ);
     if (this.attention && state.attention)
       this.attention.setState(state.attention as { u: (number | null)[] });
   }

@@ -9,58 +9,42 @@
 // Idrissi et al. tune only learning rate, weight decay and batch size, as every method here.
 
 import { assertAllFinite } from "../mi/guard.js";
-import * as nn from "../nn/index.js";
-import { tensor } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
-import type { Tensor } from "../tensor/tensor.js";
-import { type Batch, taskLabels } from "./batch.js";
-import { balancingCellWeights, type GroupOptions, jointKey, type TaskLabels } from "./groups.js";
+import type { Batch } from "./batch.js";
+import type { GroupOptions, TaskLabels } from "./groups.js";
 import { BaseMethod, type CommonConfig } from "./method.js";
+import { GroupReweightLoss, weightedCe } from "./reweight-loss.js";
+
+export { weightedCe };
 
 export interface ReweightConfig extends CommonConfig, Partial<GroupOptions> {}
 
-/**
- * Mean of per-sample cross-entropies weighted by w: sum w_b l_b / sum w_b (0 when all weights are 0).
- * Samples with an unknown y (-1) add nothing.
- */
-export function weightedCe(logits: Tensor, y: Tensor, w: Float32Array): Tensor {
-  const perSample = nn.F.crossEntropy(logits, y, { reduction: "none", ignoreIndex: -1 });
-  const known = y.ge(0).float();
-  const wt = tensor(w, { device: y.device }).mul(known);
-  return perSample.mul(wt).sum().div(wt.sum().clamp(1e-12));
-}
-
 export class Reweight extends BaseMethod {
   readonly name: string = "reweight";
-  /** balancing weight per joint cell "y,z1,..,zN" (mean 1 over the training rows) */
-  cellWeights: Map<string, number> | null = null;
+  readonly objective: GroupReweightLoss;
   constructor(readonly cfg: ReweightConfig) {
     super(cfg);
+    this.objective = new GroupReweightLoss(
+      this.tasks.map((t) => t.numClasses),
+      { scheme: cfg.scheme ?? "pairs", minCount: cfg.minCount },
+      this.name,
+    );
     this.optimizers.model = this.modelOptimizer();
+  }
+
+  /** balancing weight per joint cell "y,z1,..,zN" (mean 1 over the training rows) */
+  get cellWeights(): Map<string, number> | null {
+    return this.objective.cellWeights;
   }
 
   /** Fixes the weights from the labels of the whole training split, in task order [y, z_1..z_N]. */
   fitGroups(labels: TaskLabels): void {
-    this.cellWeights = balancingCellWeights(
-      labels,
-      this.tasks.map((t) => t.numClasses),
-      { scheme: this.cfg.scheme ?? "pairs", minCount: this.cfg.minCount },
-    );
+    this.objective.fit(labels);
   }
 
   /** The weight of each sample of a batch (0 for unknown labels). */
   sampleWeights(batch: Batch): Float32Array {
-    const table = this.cellWeights;
-    if (!table) throw new Error("reweight: fitGroups(training labels) must run before training");
-    const labels = taskLabels(batch).map((t) => t.toArray());
-    return Float32Array.from({ length: labels[0].length }, (_, r) => {
-      const k = jointKey(labels, r);
-      if (k === undefined) return 0;
-      const w = table.get(k);
-      if (w === undefined)
-        throw new Error(`reweight: group (${k}) of a training batch does not occur in the training split`);
-      return w;
-    });
+    return this.objective.sampleWeights(batch);
   }
 
   update(batch: Batch): Record<string, number> {
@@ -81,6 +65,7 @@ export class Reweight extends BaseMethod {
     return this.cellWeights ? { cellWeights: [...this.cellWeights] } : {};
   }
   override setState(state: Record<string, unknown>): void {
-    if (Array.isArray(state.cellWeights)) this.cellWeights = new Map(state.cellWeights as [string, number][]);
+    if (Array.isArray(state.cellWeights))
+      this.objective.cellWeights = new Map(state.cellWeights as [string, number][]);
   }
 }

@@ -146,7 +146,9 @@ export function buildMethod(
     yLoss:
       m.y_loss === "groupdro"
         ? { kind: "groupdro" as const, eta: m.groupdro.eta, groups: m.groups }
-        : { kind: "ce" as const },
+        : m.y_loss === "reweight"
+          ? { kind: "reweight" as const, groups: m.groups, minCount: m.group_min_count }
+          : { kind: "ce" as const },
   };
   let cfg: MethodConfig;
   switch (name) {

@@ -18,7 +18,9 @@ import { saveCheckpoint } from "../io/checkpoint.js";
 import { Dfr, type DfrSplit, fitDfrHead, splitHoldout } from "../methods/dfr.js";
 import { errorSet, Jtt } from "../methods/jtt.js";
 import type { Method } from "../methods/method.js";
+import { Mimmx } from "../methods/mimmx.js";
 import { Reweight } from "../methods/reweight.js";
+import { GroupReweightLoss } from "../methods/reweight-loss.js";
 import { Subsample } from "../methods/subsample.js";
 import { manualSeed, tensor } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
@@ -110,6 +112,10 @@ export async function stagePeer(o: PeerStageOptions): Promise<PeerStage> {
     method.fitGroups(taskLabelsOf(trainSet, method.tasks));
     const w = [...(method.cellWeights as Map<string, number>).values()];
     return { trainSet, validation, record: { max_weight: Math.max(...w), min_weight: Math.min(...w) } };
+  }
+  if (method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss) {
+    method.fitGroups(taskLabelsOf(trainSet, method.tasks));
+    return { trainSet, validation, record: {} };
   }
   if (method instanceof Jtt) return stageJtt(o, method);
   if (method instanceof Dfr) return stageDfr(o, method);

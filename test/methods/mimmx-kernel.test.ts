@@ -8,6 +8,7 @@ import { runToy } from "../../bench/toy-shortcut.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { Batch } from "../../src/methods/batch.js";
 import { GroupDroLoss } from "../../src/methods/group-dro-loss.js";
+import { balancingCellWeights } from "../../src/methods/groups.js";
 import { miGradients } from "../../src/methods/mimmx/mi-gradient.js";
 import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
 import { Mimmx } from "../../src/methods/mimmx.js";
@@ -36,7 +37,9 @@ function makeBatch(seed: number): Batch {
   return { x: x.keep(), y: y.keep(), z: [z0.keep(), z1.keep()] };
 }
 
-function build(yLoss: "ce" | "groupdro", pieces: Partial<EncoderStepPieces> = {}): Mimmx {
+type YLossKind = "ce" | "groupdro" | "reweight";
+
+function build(yLoss: YLossKind, pieces: Partial<EncoderStepPieces> = {}): Mimmx {
   torch.manualSeed(1);
   return new Mimmx(
     {
@@ -51,35 +54,68 @@ function build(yLoss: "ce" | "groupdro", pieces: Partial<EncoderStepPieces> = {}
         adaptiveScaling: false,
         gradNorm: false,
         attention: false,
-        yLoss: yLoss === "ce" ? { kind: "ce" } : { kind: "groupdro", eta: 0.5, groups: "pairs" },
+        yLoss:
+          yLoss === "ce"
+            ? { kind: "ce" }
+            : yLoss === "groupdro"
+              ? { kind: "groupdro", eta: 0.5, groups: "pairs" }
+              : { kind: "reweight", groups: "pairs", minCount: 1 },
       }),
     },
     pieces,
   );
 }
 
+/**
+ * The group-balanced CE written out: sum_b w_b l_b / sum_b w_b, w_b the balancing weight of the
+ * sample's joint cell fitted on the training labels (balancingCellWeights, tested in groups.test.ts).
+ */
+function reweighted(logits: torch.Tensor, batch: Batch, train: Int32Array[]): torch.Tensor {
+  const table = balancingCellWeights(train, [2, 2, 2], { scheme: "pairs", minCount: 1 });
+  const labels = [batch.y, ...batch.z].map(host);
+  const w = Float32Array.from(
+    { length: B },
+    (_, r) => table.get(labels.map((l) => l[r]).join(",")) as number,
+  );
+  const perSample = nn.F.crossEntropy(logits, batch.y, { reduction: "none" });
+  const wt = torch.tensor(w);
+  return perSample.mul(wt).sum().div(wt.sum());
+}
+
 const host = (t: torch.Tensor) => Int32Array.from(t.dataSync() as ArrayLike<number | bigint>, Number);
 
 describe("MIMM-X, kernel estimator on the spurion labels", () => {
-  for (const yLoss of ["ce", "groupdro"] as const) {
+  for (const yLoss of ["ce", "groupdro", "reweight"] as const) {
     it(`assembles the gradient of CE (${yLoss} on y) + lambda sum_i D(f_y; z_i | y)`, () => {
       const m = build(yLoss);
       assert.ok(m.estimators instanceof KernelPairEstimators);
       assert.equal(m.hasCritics, false, "the kernel estimator trains no critic");
       const batch = makeBatch(3);
+      // The reweighted CE's group weights come from "training" labels: a second batch's.
+      const trainBatches = [9, 10, 11, 12, 13, 14].map(makeBatch);
+      const trainLabels = [0, 1, 2].map((i) =>
+        Int32Array.from(trainBatches.flatMap((b) => [...host([b.y, ...b.z][i])])),
+      );
+      if (yLoss === "reweight") {
+        assert.throws(
+          () => m.encoderStep(batch, false),
+          /mimmx: fitGroups\(training labels\) must run before training/,
+        );
+        m.fitGroups(trainLabels);
+      }
       const params = [...m.model.encoder.parameters(), ...m.model.heads.parameters()];
       // The reference, from the same initial state: q of GroupDRO starts uniform in both.
       const ref = torch.tidy(() => {
         const f = m.model.forward(batch.x);
         const parts = m.model.split(f);
         const labels = [batch.y, ...batch.z];
+        const yLogits = m.model.heads.head(0, parts[0]);
         const yTerm =
           yLoss === "ce"
-            ? nn.F.crossEntropy(m.model.heads.head(0, parts[0]), batch.y)
-            : new GroupDroLoss(TASKS, { eta: 0.5, groups: "pairs" }, "cpu").loss(
-                m.model.heads.head(0, parts[0]),
-                batch,
-              ).loss;
+            ? nn.F.crossEntropy(yLogits, batch.y)
+            : yLoss === "groupdro"
+              ? new GroupDroLoss(TASKS, { eta: 0.5, groups: "pairs" }, "cpu").loss(yLogits, batch).loss
+              : reweighted(yLogits, batch, trainLabels);
         let loss = yTerm;
         for (let i = 1; i < 3; i++)
           loss = loss.add(nn.F.crossEntropy(m.model.heads.head(i, parts[i]), labels[i]));

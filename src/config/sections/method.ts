@@ -244,10 +244,10 @@ export const methodSchema = obj<MethodConfig>(
       description:
         'The distribution the MI terms refer to: the training data ("train", published) or each batch reweighted so every (y, z_i) group weighs the same, as in the balanced test ("balanced").',
     }),
-    y_loss: oneOf(["ce", "groupdro"] as const, {
+    y_loss: oneOf(["ce", "groupdro", "reweight"] as const, {
       default: "ce",
       description:
-        'The loss on y: cross-entropy ("ce", published) or GroupDRO\'s weighted group losses ("groupdro": step size method.groupdro.eta, groups method.groups).',
+        'The loss on y: cross-entropy ("ce", published), GroupDRO\'s weighted group losses ("groupdro": step size method.groupdro.eta, groups method.groups) or the group-balanced reweighted cross-entropy of method reweight ("reweight": groups method.groups, floor method.group_min_count).',
     }),
     adversarial: obj(
       { lambda: num({ min: 0, default: 1, description: "Gradient-reversal strength." }) },
@@ -326,8 +326,8 @@ export const methodSchema = obj<MethodConfig>(
         y_loss: ["mimmx"],
         adversarial: ["adversarial"],
         groupdro: ["groupdro"],
-        groups: ["groupdro", "subsample", "reweight", "dfr"],
-        group_min_count: ["subsample", "reweight", "dfr"],
+        groups: ["groupdro", "subsample", "reweight", "dfr", "mimmx"],
+        group_min_count: ["subsample", "reweight", "dfr", "mimmx"],
         dfr: ["dfr"],
         jtt: ["jtt"],
         spurion: ["mimm"],

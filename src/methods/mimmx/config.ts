@@ -82,7 +82,10 @@ export interface MimmxSwitches {
   yLoss: YLoss;
 }
 
-export type YLoss = { kind: "ce" } | { kind: "groupdro"; eta: number; groups: GroupScheme };
+export type YLoss =
+  | { kind: "ce" }
+  | { kind: "groupdro"; eta: number; groups: GroupScheme }
+  | { kind: "reweight"; groups: GroupScheme; minCount: number };
 
 /** GradNorm loss weights w_k (../gradnorm.ts), or none (every w_k = 1). */
 export type GradNormSwitch =
