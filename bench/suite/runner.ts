@@ -199,6 +199,27 @@ export function rowFromRun(
   };
 }
 
+/** The row of a run that failed with `error` (its accuracies count as chance in the tables). */
+export function failedRow(
+  key: { bench: string; method: string; seed: number; tier: string; config: string },
+  error: string,
+  seconds: number,
+): SuiteRow {
+  return {
+    ...key,
+    validation: Number.NaN,
+    inverted: Number.NaN,
+    balanced: Number.NaN,
+    worst_group: Number.NaN,
+    max_probe: null,
+    seconds,
+    train_seconds: 0,
+    epochs: 0,
+    status: "failed",
+    error,
+  };
+}
+
 /** Rows already in a rows.jsonl (a line that does not parse, e.g. cut off by a kill, is ignored). */
 export function readRows(path: string): SuiteRow[] {
   if (!existsSync(path)) return [];
@@ -341,23 +362,35 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         });
         const runDir = join(dir, "runs", b.name, `seed${seed}`, `${method}-${key.config}`);
         const t0 = performance.now();
-        const res = await runExperiment(config, {
-          outDir: runDir,
-          methods: [config.method.name],
-          quiet: true,
-          // an interrupted row continues from its checkpoint; a new row starts afresh
-          resume: existsSync(join(runDir, "config.yaml")),
-          maxSteps: o.maxSteps,
-          log,
-        });
-        if (res.status !== "completed")
-          throw new Error(`bench suite: ${b.name} seed ${seed} ${method}: ${res.status}`);
-        const row = rowFromRun(runDir, key, (performance.now() - t0) / 1000);
+        let row: SuiteRow;
+        try {
+          const res = await runExperiment(config, {
+            outDir: runDir,
+            methods: [config.method.name],
+            quiet: true,
+            // an interrupted row continues from its checkpoint; a new row starts afresh
+            resume: existsSync(join(runDir, "config.yaml")),
+            maxSteps: o.maxSteps,
+            log,
+          });
+          if (res.status !== "completed")
+            throw new Error(`bench suite: ${b.name} seed ${seed} ${method}: ${res.status}`);
+          row = rowFromRun(runDir, key, (performance.now() - t0) / 1000);
+        } catch (e) {
+          // A method that cannot train on a benchmark (a group-balanced subset smaller than a batch)
+          // is a result, not a crash: the row records why, and the tables count it as chance.
+          // Only the methods' own errors (plain Error): a TypeError is a bug and stops the suite.
+          if (!(e instanceof Error) || e.constructor !== Error || e.message.startsWith("bench suite:"))
+            throw e;
+          row = failedRow(key, e.message, (performance.now() - t0) / 1000);
+          log(`[${k}/${total}] ${b.name} seed ${seed} ${method}: FAILED: ${e.message}`);
+        }
         appendFileSync(rowsPath, `${JSON.stringify(row)}\n`);
         done.set(rowKey(row), row);
-        log(
-          `[${k}/${total}] ${b.name} seed ${seed} ${method}: inverted ${(100 * row.inverted).toFixed(1)}% balanced ${(100 * row.balanced).toFixed(1)}% worst ${(100 * row.worst_group).toFixed(1)}% probe ${row.max_probe === null ? "-" : `${(100 * row.max_probe).toFixed(1)}%`} (${row.seconds.toFixed(1)} s)`,
-        );
+        if (row.status !== "failed")
+          log(
+            `[${k}/${total}] ${b.name} seed ${seed} ${method}: inverted ${(100 * row.inverted).toFixed(1)}% balanced ${(100 * row.balanced).toFixed(1)}% worst ${(100 * row.worst_group).toFixed(1)}% probe ${row.max_probe === null ? "-" : `${(100 * row.max_probe).toFixed(1)}%`} (${row.seconds.toFixed(1)} s)`,
+          );
       }
     }
 

@@ -21,7 +21,24 @@ export interface SuiteRow {
   seconds: number;
   train_seconds: number;
   epochs: number;
+  /** the run's status; "failed" when the method could not train there (see `error`) */
   status: string;
+  /** why a failed row failed (the method's error message) */
+  error?: string;
+}
+
+/**
+ * The accuracy a failed row counts as in the means: a method that cannot train on a benchmark
+ * gives its user no model, so it scores as a coin flip on the binary y (inverted, balanced and
+ * every group at 50%) instead of leaving the benchmark out of its mean. Tables mark such cells.
+ */
+export const FAILED_ACCURACY = 0.5;
+
+const failed = (r: SuiteRow) => r.status === "failed";
+
+/** A row's value of an accuracy metric, a failed row's counting as FAILED_ACCURACY. */
+function accuracyOf(r: SuiteRow, metric: "inverted" | "balanced" | "worst_group"): number {
+  return failed(r) ? FAILED_ACCURACY : r[metric];
 }
 
 export interface MethodSummary {
@@ -33,6 +50,8 @@ export interface MethodSummary {
   seconds_mean: number;
   /** rows the means are over */
   rows: number;
+  /** of them, rows where the method failed (counted at FAILED_ACCURACY; no probe, no time) */
+  failed: number;
 }
 
 export interface Stat {
@@ -65,20 +84,27 @@ export function summarize(rows: readonly SuiteRow[], methodOrder?: readonly stri
     methodOrder,
   ).map((method) => {
     const mine = rows.filter((r) => r.method === method);
-    const probes = mine.map((r) => r.max_probe).filter((p): p is number => p !== null);
+    const ran = mine.filter((r) => !failed(r));
+    const probes = ran.map((r) => r.max_probe).filter((p): p is number => p !== null);
     return {
       method,
-      inverted_mean: stat(mine.map((r) => r.inverted)).mean,
-      balanced_mean: stat(mine.map((r) => r.balanced)).mean,
-      worst_group_mean: stat(mine.map((r) => r.worst_group)).mean,
+      inverted_mean: stat(mine.map((r) => accuracyOf(r, "inverted"))).mean,
+      balanced_mean: stat(mine.map((r) => accuracyOf(r, "balanced"))).mean,
+      worst_group_mean: stat(mine.map((r) => accuracyOf(r, "worst_group"))).mean,
       max_probe_mean: probes.length > 0 ? stat(probes).mean : null,
-      seconds_mean: stat(mine.map((r) => r.seconds)).mean,
+      seconds_mean: stat(ran.map((r) => r.seconds)).mean,
       rows: mine.length,
+      failed: mine.length - ran.length,
     };
   });
 }
 
 export type Metric = "inverted" | "balanced" | "worst_group" | "max_probe" | "seconds";
+
+/** A grid cell: mean ± sd over seeds, and how many of its seeds failed (they count as chance). */
+export interface Cell extends Stat {
+  failed: number;
+}
 
 /** cell[bench][method] = the metric's mean ± sd over seeds. */
 export function grid(
@@ -86,7 +112,7 @@ export function grid(
   metric: Metric,
   benchOrder?: readonly string[],
   methodOrder?: readonly string[],
-): { benches: string[]; methods: string[]; cells: Map<string, Map<string, Stat>> } {
+): { benches: string[]; methods: string[]; cells: Map<string, Map<string, Cell>> } {
   const benches = ordered(
     rows.map((r) => r.bench),
     benchOrder,
@@ -95,15 +121,18 @@ export function grid(
     rows.map((r) => r.method),
     methodOrder,
   );
-  const cells = new Map<string, Map<string, Stat>>();
+  const cells = new Map<string, Map<string, Cell>>();
   for (const b of benches) {
-    const row = new Map<string, Stat>();
+    const row = new Map<string, Cell>();
     for (const m of methods) {
-      const v = rows
-        .filter((r) => r.bench === b && r.method === m)
-        .map((r) => r[metric])
+      const mine = rows.filter((r) => r.bench === b && r.method === m);
+      const isAccuracy = metric === "inverted" || metric === "balanced" || metric === "worst_group";
+      const v = mine
+        .filter((r) => isAccuracy || !failed(r))
+        .map((r) => (isAccuracy ? accuracyOf(r, metric) : r[metric]))
         .filter((x): x is number => x !== null);
-      if (v.length > 0) row.set(m, stat(v));
+      const nFailed = mine.filter(failed).length;
+      if (v.length > 0 || nFailed > 0) row.set(m, { ...stat(v), failed: nFailed });
     }
     cells.set(b, row);
   }
@@ -150,9 +179,11 @@ export interface TableInput {
   selectBy?: string;
 }
 
-function cellText(metric: Metric, s: Stat | undefined): string {
+function cellText(metric: Metric, s: Cell | undefined): string {
   if (!s) return "–";
-  return metric === "seconds" ? secs(s) : pct(s);
+  const note = s.failed > 0 ? ` (${s.failed} failed)` : "";
+  if (s.n === 0) return `failed${s.failed > 1 ? ` ×${s.failed}` : ""}`;
+  return `${metric === "seconds" ? secs(s) : pct(s)}${note}`;
 }
 
 /** The suite as Markdown: the summary, then one benchmark x method table per metric. */
@@ -161,14 +192,14 @@ export function suiteMarkdown(t: TableInput): string {
   const lines = [
     `## Benchmark suite (tier ${t.tier}, seeds ${t.seeds.join(", ")})`,
     "",
-    `Mean ± sd over seeds.${t.selectBy ? ` Checkpoint rule for every method: ${t.selectBy}.` : ""}`,
+    `Mean ± sd over seeds.${t.selectBy ? ` Checkpoint rule for every method: ${t.selectBy}.` : ""} A run that failed (the method could not train there) counts as ${100 * FAILED_ACCURACY}% accuracy and is marked.`,
     "",
-    "| method | inverted | balanced | worst group | max probe f_y→z | seconds | runs |",
-    "|---|---|---|---|---|---|---|",
+    "| method | inverted | balanced | worst group | max probe f_y→z | seconds | runs | failed |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const s of summary)
     lines.push(
-      `| ${s.method} | ${(100 * s.inverted_mean).toFixed(1)} | ${(100 * s.balanced_mean).toFixed(1)} | ${(100 * s.worst_group_mean).toFixed(1)} | ${s.max_probe_mean === null ? "–" : (100 * s.max_probe_mean).toFixed(1)} | ${s.seconds_mean.toFixed(1)} | ${s.rows} |`,
+      `| ${s.method} | ${(100 * s.inverted_mean).toFixed(1)} | ${(100 * s.balanced_mean).toFixed(1)} | ${(100 * s.worst_group_mean).toFixed(1)} | ${s.max_probe_mean === null ? "–" : (100 * s.max_probe_mean).toFixed(1)} | ${s.seconds_mean.toFixed(1)} | ${s.rows} | ${s.failed} |`,
     );
   lines.push("");
   for (const metric of ["inverted", "balanced", "worst_group", "max_probe", "seconds"] as Metric[]) {
@@ -213,11 +244,11 @@ export function suiteHtml(t: TableInput): string {
     "</style></head><body>",
     `<h1>Benchmark suite: tier ${esc(t.tier)}, seeds ${t.seeds.join(", ")}</h1>`,
     `<p>Mean ± sd over seeds.${t.selectBy ? ` Checkpoint rule for every method: ${esc(t.selectBy)}.` : ""}</p>`,
-    "<table><tr><th>method</th><th>inverted</th><th>balanced</th><th>worst group</th><th>max probe f_y→z</th><th>seconds</th><th>runs</th></tr>",
+    "<table><tr><th>method</th><th>inverted</th><th>balanced</th><th>worst group</th><th>max probe f_y→z</th><th>seconds</th><th>runs</th><th>failed</th></tr>",
   ];
   for (const s of summary)
     parts.push(
-      `<tr><td>${esc(s.method)}</td><td>${(100 * s.inverted_mean).toFixed(1)}</td><td>${(100 * s.balanced_mean).toFixed(1)}</td><td>${(100 * s.worst_group_mean).toFixed(1)}</td><td>${s.max_probe_mean === null ? "–" : (100 * s.max_probe_mean).toFixed(1)}</td><td>${s.seconds_mean.toFixed(1)}</td><td>${s.rows}</td></tr>`,
+      `<tr><td>${esc(s.method)}</td><td>${(100 * s.inverted_mean).toFixed(1)}</td><td>${(100 * s.balanced_mean).toFixed(1)}</td><td>${(100 * s.worst_group_mean).toFixed(1)}</td><td>${s.max_probe_mean === null ? "–" : (100 * s.max_probe_mean).toFixed(1)}</td><td>${s.seconds_mean.toFixed(1)}</td><td>${s.rows}</td><td>${s.failed}</td></tr>`,
     );
   parts.push("</table>");
   for (const metric of ["inverted", "balanced", "worst_group", "max_probe", "seconds"] as Metric[]) {

@@ -100,7 +100,7 @@ export async function stagePeer(o: PeerStageOptions): Promise<PeerStage> {
     o.log(`${o.label}: group-balanced subset of ${rows.length} of ${trainSet.length} training rows`);
     if (rows.length < config.train.batch_size)
       throw new Error(
-        `subsample: the group-balanced subset of ${trainSet.name} has ${rows.length} of its ${trainSet.length} rows, fewer than one batch (train.batch_size ${config.train.batch_size}); its smallest group is too small: use more training data, method.groups: pairs, or reweight`,
+        `subsample: the group-balanced subset of ${trainSet.name} has ${rows.length} of its ${trainSet.length} rows, fewer than one batch (train.batch_size ${config.train.batch_size}); its smallest group is too small under method.groups "${config.method.groups}": use more training data${config.method.groups === "joint" ? ", method.groups: pairs" : ""}, or reweight`,
       );
     return {
       trainSet: subsetOf(trainSet, rows, `${trainSet.name} (group-balanced subset)`),

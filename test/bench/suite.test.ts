@@ -9,6 +9,7 @@ import { SUITE_BENCHMARKS, selectBenchmarks, TIERS } from "../../bench/suite/ben
 import { writeCohort } from "../../bench/suite/cohort.js";
 import {
   configHash,
+  failedRow,
   normalizeMethodSpec,
   parseMethodSpec,
   readRows,
@@ -19,6 +20,7 @@ import {
   suiteMethods,
 } from "../../bench/suite/runner.js";
 import {
+  FAILED_ACCURACY,
   grid,
   type SuiteRow,
   shortcutGaps,
@@ -419,4 +421,31 @@ test("a row is read from a finished run folder; DFR's validation is its selectio
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a failed run counts as chance in the means and is marked in the tables", () => {
+  const key = { bench: "four", method: "subsample", seed: 1, tier: "quick", config: "0" };
+  const failed = failedRow(key, "subsample: the group-balanced subset of train has 4 rows", 3);
+  // Written and read back as rows.jsonl does: the NaN accuracies become null.
+  const back = JSON.parse(JSON.stringify(failed)) as SuiteRow;
+  assert.equal(back.inverted, null);
+  const rows = [
+    row("four", "subsample", 0, 0.8),
+    back,
+    row("four", "erm", 0, 0.3),
+    row("four", "erm", 1, 0.4),
+  ];
+  const [sub] = summarize(rows, ["subsample", "erm"]);
+  assert.equal(sub.failed, 1);
+  assert.equal(sub.rows, 2);
+  assert.ok(Math.abs(sub.inverted_mean - (0.8 + FAILED_ACCURACY) / 2) < 1e-12);
+  assert.ok(Math.abs(sub.worst_group_mean - (0.7 + FAILED_ACCURACY) / 2) < 1e-12);
+  assert.equal(sub.seconds_mean, 10, "a failed run's time is not a training time");
+  const g = grid(rows, "inverted", undefined, ["subsample", "erm"]);
+  assert.equal(g.cells.get("four")?.get("subsample")?.failed, 1);
+  const md = suiteMarkdown({ tier: "quick", seeds: [0, 1], rows });
+  assert.match(md, /\| four \| 65\.0 ± 21\.2 \(1 failed\) \|/);
+  const onlyFailed = suiteMarkdown({ tier: "quick", seeds: [1], rows: [back] });
+  assert.match(onlyFailed, /\| four \| failed \|/);
+  assert.match(suiteHtml({ tier: "quick", seeds: [0, 1], rows }), /\(1 failed\)/);
 });
