@@ -310,8 +310,24 @@ export function configHash(b: SuiteBenchmark, tier: Tier, seed: number, method: 
     ...c,
     data: { ...c.data, root: undefined, csv: undefined },
     train: { ...c.train, threads: 0 },
+    method: withoutNoOpKeys(c.method),
   };
   return (hashString(JSON.stringify(stable)) >>> 0).toString(16).padStart(8, "0");
+}
+
+/**
+ * Keys added to the schema after suite rows were recorded, with the value that reproduces the
+ * behaviour from before the key: at that value they are left out of the hash, so the rows recorded
+ * without them stay valid (any other value changes the hash, as it changes the result).
+ */
+const NO_OP_KEYS: { path: ["estimator", string]; value: unknown }[] = [
+  { path: ["estimator", "linear"], value: false },
+];
+
+function withoutNoOpKeys(method: RunConfig["method"]): unknown {
+  const estimator: Record<string, unknown> = { ...method.estimator };
+  for (const { path, value } of NO_OP_KEYS) if (estimator[path[1]] === value) delete estimator[path[1]];
+  return { ...method, estimator };
 }
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {

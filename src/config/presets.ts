@@ -143,6 +143,15 @@ export const PRESETS = {
     methods: ["mimmx"],
     values: leanKernel({ lambda: 0.3, y_loss: "reweight", feature_dim: 32 }),
   },
+  /**
+   * kernel-rw-wide with the linear kernel beside the RBF one: at k = 32 the RBF kernel alone left
+   * f_y linearly readable (probes ~0.8); the linear kernel scores exactly the mean shifts a probe reads.
+   */
+  "kernel-rw-lin": {
+    description: "Candidate default: kernel-rw-wide with the standardised linear kernel added to the RBF one",
+    methods: ["mimmx"],
+    values: leanKernel({ lambda: 0.3, y_loss: "reweight", feature_dim: 32, linear: true }),
+  },
   /** kernel-dro-lean with k = 32. */
   "kernel-dro-wide": {
     description: "Candidate default: kernel-dro-lean with k = 32",
@@ -169,12 +178,13 @@ function leanKernel(m: {
   lambda: number;
   y_loss: MethodConfig["y_loss"];
   feature_dim?: number;
+  linear?: boolean;
 }): Preset["values"] {
   return {
     method: {
       lambda: m.lambda,
       spurion_view: "labels",
-      estimator: { critic: "kernel" },
+      estimator: { critic: "kernel", ...(m.linear ? { linear: true } : {}) },
       mi_distribution: "train",
       y_loss: m.y_loss,
       spurion_grad: "lastLayer",

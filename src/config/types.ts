@@ -280,6 +280,8 @@ export interface EstimatorConfig {
   objective: "dv" | "jsd";
   /** kernel: multipliers of the median-heuristic RBF bandwidth. */
   bandwidths: number[];
+  /** kernel: also a linear kernel on the standardised features (averaged with the RBF one). */
+  linear: boolean;
 }
 
 export interface MethodConfig {

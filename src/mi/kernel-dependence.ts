@@ -80,6 +80,28 @@ export function rbfKernel(f: Tensor, bandwidths: number[] = DEFAULT_BANDWIDTHS, 
 }
 
 /**
+ * The linear kernel [B, B] of the batch-standardised features without its diagonal:
+ * K = g g^T - diag(|g_b|^2), g = (f - mean) / sd per column (batch statistics, held constant for the
+ * gradient, so the kernel is scale-free like the RBF one). v^T K v is then the unbiased estimate of
+ * the squared distance between a group's and its class's mean of g, summed over the columns: the
+ * mean shift a linear probe reads, in whichever direction it lies. The diagonal goes because, unlike
+ * the RBF kernel's constant 1, |g_b|^2 depends on f: kept, its gradient would pull the rows of small
+ * groups towards the batch mean instead of moving their group's mean.
+ */
+export function standardisedLinearKernel(f: Tensor): Tensor {
+  const [b] = f.shape;
+  const stats = f.detach();
+  const mean = stats.mean(0, true);
+  const sd = stats.sub(mean).pow(2).mean(0, true).sqrt().clamp(1e-6);
+  const g = f.sub(mean).div(sd);
+  const offDiagonal = tensor(
+    Float32Array.from({ length: b * b }, (_, i) => (Math.floor(i / b) === i % b ? 0 : 1)),
+    { shape: [b, b], dtype: f.dtype, device: f.device },
+  );
+  return g.matmul(g.t()).mul(offDiagonal);
+}
+
+/**
  * D(f; z | y) for one spurion, a differentiable scalar (zero, still attached to f, when no class
  * has two groups in the batch). It is the V-statistic, >= 0, with a small positive sampling bias
  * for independent features (about sum_b v_b^2 (1 - mean k), larger for small groups); the bias

@@ -7,7 +7,12 @@ import { noGrad } from "../tensor/autograd.js";
 import { stack } from "../tensor/functions.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { assertFinite } from "./guard.js";
-import { DEFAULT_BANDWIDTHS, dependenceFromKernel, rbfKernel } from "./kernel-dependence.js";
+import {
+  DEFAULT_BANDWIDTHS,
+  dependenceFromKernel,
+  rbfKernel,
+  standardisedLinearKernel,
+} from "./kernel-dependence.js";
 import type { PairEstimatorSet, PairTerms } from "./pair-estimators.js";
 import type { PartPair } from "./pair-sets.js";
 
@@ -15,6 +20,8 @@ export interface KernelEstimatorConfig {
   critic: "kernel";
   /** multipliers of the median-heuristic bandwidth (default 0.5, 1, 2) */
   bandwidths?: number[];
+  /** also a linear kernel on the standardised features, averaged with the RBF one (default false) */
+  linear?: boolean;
 }
 
 class NoParameters extends Module {
@@ -53,14 +60,17 @@ export class KernelPairEstimators implements PairEstimatorSet {
           `kernel estimator: pair ${p.name} is not (f_y, one spurion); it scores y-z_i pairs only`,
         );
     this.bandwidths = cfg.bandwidths ?? DEFAULT_BANDWIDTHS;
+    this.linear = cfg.linear ?? false;
   }
+  private readonly linear: boolean;
 
   /** views: f_y, then one-hot labels per spurion; condition: y labels [B] (required). */
   terms(views: Tensor[], condition?: Tensor): PairTerms {
     if (!condition) throw new Error("kernel estimator: needs the primary labels y (condition)");
     const y = Int32Array.from(condition.dataSync() as ArrayLike<number | bigint>, Number);
     // Every pair scores the same f_y: one kernel matrix serves them all.
-    const k = rbfKernel(views[0], this.bandwidths);
+    const rbf = rbfKernel(views[0], this.bandwidths);
+    const k = this.linear ? rbf.add(standardisedLinearKernel(views[0])).div(2) : rbf;
     const values = this.pairs.map((p) =>
       dependenceFromKernel(k, y, labelsOf(views[p.c[0]]), this.numClasses[0], this.numClasses[p.c[0]]),
     );

@@ -25,7 +25,7 @@ import type { Tensor } from "../tensor/tensor.js";
  */
 export function estimatorOf(e: ConfigEstimator): EstimatorConfig | KernelEstimatorConfig {
   const shared = { conditional: e.conditional_negatives, emaRate: e.ema_rate, objective: e.objective };
-  if (e.critic === "kernel") return { critic: "kernel", bandwidths: e.bandwidths };
+  if (e.critic === "kernel") return { critic: "kernel", bandwidths: e.bandwidths, linear: e.linear };
   if (e.critic === "published") return { ...(ESTIMATOR_PRESETS.published as EstimatorConfig), ...shared };
   if (e.critic === "separable") {
     // The schema allows only "tanh" and "cosine" here.

@@ -4,7 +4,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { linearProbe } from "../../src/eval/probe.js";
-import { conditionalDependence, groupContrasts, rbfKernel } from "../../src/mi/kernel-dependence.js";
+import {
+  conditionalDependence,
+  dependenceFromKernel,
+  groupContrasts,
+  rbfKernel,
+  standardisedLinearKernel,
+} from "../../src/mi/kernel-dependence.js";
 import * as torch from "../../src/tensor/index.js";
 import { Rng } from "../../src/util/random.js";
 import { gradcheck, uniform } from "../helpers/gradcheck.js";
@@ -142,5 +148,42 @@ describe("kernel conditional dependence", () => {
     assert.ok(after < 0.62, `after minimising, the probe reads z at ${after}`);
     assert.ok(yProbe > 0.85, `y stays readable: ${yProbe}`);
     void rbfKernel;
+  });
+
+  it("with the standardised linear kernel, scores each group's mean shift from its class", () => {
+    const rng = new Rng(5);
+    const n = 40;
+    const d = 3;
+    const y = Array.from({ length: n }, (_, i) => i % 2);
+    const z = Array.from({ length: n }, () => (rng.next() < 0.4 ? 1 : 0));
+    const vals = Float32Array.from({ length: n * d }, () => rng.normal() * 2 + 1);
+    const f = torch.tensor(vals, { shape: [n, d] });
+    // By hand: standardise each column with the batch mean and (population) sd; with
+    // v the contrast row of a present (class c, group j), sum_{a != b} v_a v_b <g_a, g_b>
+    // = |sum_b v_b g_b|^2 - sum_b v_b^2 |g_b|^2, |sum_b v_b g_b| being the group's mean shift.
+    const g = rows(f).map((r) => r.slice());
+    for (let j = 0; j < d; j++) {
+      const col = g.map((r) => r[j]);
+      const mu = col.reduce((a, b) => a + b) / n;
+      const sd = Math.sqrt(col.reduce((a, b) => a + (b - mu) ** 2, 0) / n);
+      for (const r of g) r[j] = (r[j] - mu) / sd;
+    }
+    let want = 0;
+    for (let c = 0; c < 2; c++) {
+      const cls = y.map((_, i) => i).filter((i) => y[i] === c);
+      for (let j = 0; j < 2; j++) {
+        const grp = cls.filter((i) => z[i] === j);
+        if (grp.length === 0) continue;
+        const v = y.map((_, i) => (y[i] === c ? (z[i] === j ? 1 / grp.length : 0) - 1 / cls.length : 0));
+        const shift = Array.from({ length: d }, (_, k) => v.reduce((a, vb, i) => a + vb * g[i][k], 0));
+        want += shift.reduce((a, s) => a + s * s, 0);
+        want -= v.reduce((a, vb, i) => a + vb * vb * g[i].reduce((q, x) => q + x * x, 0), 0);
+      }
+    }
+    const got = dependenceFromKernel(standardisedLinearKernel(f), y, z, 2, 2).item();
+    assert.ok(Math.abs(got - want) < 1e-5 * Math.max(1, want), `${got} vs ${want}`);
+    // Scale-free: the features times 10 score the same.
+    const scaled = dependenceFromKernel(standardisedLinearKernel(f.mul(10)), y, z, 2, 2).item();
+    assert.ok(Math.abs(scaled - got) < 1e-4 * Math.max(1, got), `${scaled} vs ${got}`);
   });
 });

@@ -69,6 +69,11 @@ export const estimatorSchema = obj<EstimatorConfig>(
           "kernel: the RBF kernel is the mean of exp(-d^2 / (2 m h)) over these multipliers m of h, the batch's median squared distance.",
       },
     ),
+    linear: bool({
+      default: false,
+      description:
+        "kernel: also a linear kernel on the batch-standardised features (averaged with the RBF one): it scores the class-conditional mean shifts a linear probe reads, which the RBF kernel sees only weakly in many dimensions.",
+    }),
     objective: oneOf(["dv", "jsd"] as const, {
       default: "dv",
       description:
