@@ -449,3 +449,15 @@ test("a failed run counts as chance in the means and is marked in the tables", (
   assert.match(onlyFailed, /\| four \| failed \|/);
   assert.match(suiteHtml({ tier: "quick", seeds: [0, 1], rows }), /\(1 failed\)/);
 });
+
+test("a key added at its no-op value leaves the row hashes as recorded; another value changes them", () => {
+  const demo = SUITE_BENCHMARKS[0];
+  // kernel-rw-lin differs from kernel-rw-wide only by estimator.linear: true.
+  assert.notEqual(
+    configHash(demo, "full", 0, "mimmx@kernel-rw-lin"),
+    configHash(demo, "full", 0, "mimmx@kernel-rw-wide"),
+  );
+  // Recorded in the full tier's rows.jsonl (2026-12-01) before estimator.linear existed: a schema
+  // change that moves this hash makes every recorded row run again, so it must be deliberate.
+  assert.equal(configHash(demo, "full", 0, "erm"), "7d83d66e");
+});
