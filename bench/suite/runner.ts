@@ -384,8 +384,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
             outDir: runDir,
             methods: [config.method.name],
             quiet: true,
-            // an interrupted row continues from its checkpoint; a new row starts afresh
+            // an interrupted row continues from its checkpoint; a new row starts afresh. The folder
+            // is this row's by its config hash, so a config.yaml that differs only by keys added
+            // since (NO_OP_KEYS) is the same run: force skips the textual comparison.
             resume: existsSync(join(runDir, "config.yaml")),
+            force: true,
             maxSteps: o.maxSteps,
             log,
           });
@@ -396,7 +399,12 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           // A method that cannot train on a benchmark (a group-balanced subset smaller than a batch)
           // is a result, not a crash: the row records why, and the tables count it as chance.
           // Only the methods' own errors (plain Error): a TypeError is a bug and stops the suite.
-          if (!(e instanceof Error) || e.constructor !== Error || e.message.startsWith("bench suite:"))
+          if (
+            !(e instanceof Error) ||
+            e.constructor !== Error ||
+            e.message.startsWith("bench suite:") ||
+            e.message.startsWith("--resume")
+          )
             throw e;
           row = failedRow(key, e.message, (performance.now() - t0) / 1000);
           log(`[${k}/${total}] ${b.name} seed ${seed} ${method}: FAILED: ${e.message}`);

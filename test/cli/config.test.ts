@@ -42,11 +42,12 @@ describe("config: valid files", () => {
     assert.equal(c.seed, 0);
     assert.equal(c.data.spurions[0].ratio, 0.9);
     assert.equal(c.method.name, "mimmx");
-    assert.equal(c.method.estimator.critic, "joint");
+    assert.equal(c.method.preset, "kernel-rw", "mimmx without a preset gets its default");
+    assert.equal(c.method.estimator.critic, "kernel");
     assert.equal(c.method.estimator.hidden, 64);
     assert.equal(c.train.optimizer, "adam");
     assert.equal(c.train.early_stopping.patience, 0);
-    assert.equal(c.model.feature_dim, 32);
+    assert.equal(c.model.feature_dim, 2);
   });
   it("accepts shorthands: scalar image size, task as a column name, early_stopping as a number", () => {
     const c = parseConfig(

@@ -23,8 +23,8 @@ const tasks = [
 ];
 
 describe("MIMM-X round-3 config keys", () => {
-  it("default to the published behaviour", () => {
-    const c = parseConfig(base);
+  it("default to the published behaviour under preset published", () => {
+    const c = parseConfig(`${base}method: {preset: published}\n`);
     assert.equal(c.method.spurion_view, "part");
     assert.equal(c.method.mi_distribution, "train");
     assert.equal(c.method.estimator.objective, "dv");
@@ -38,7 +38,7 @@ describe("MIMM-X round-3 config keys", () => {
   it("are passed to the method", () => {
     torch.manualSeed(0);
     const c = parseConfig(
-      `${base}method:\n  spurion_view: probs\n  mi_distribution: balanced\n  mi_warmup: 3\n  lambda_ramp: 5\n  penalise: y\n  estimator: {objective: jsd, negatives: 8, layers: 1}\n`,
+      `${base}method:\n  preset: published\n  spurion_view: probs\n  mi_distribution: balanced\n  mi_warmup: 3\n  lambda_ramp: 5\n  penalise: y\n  estimator: {objective: jsd, negatives: 8, layers: 1}\n`,
     );
     const m = buildMethod(c, tasks) as Mimmx;
     assert.equal(m.cfg.spurionView, "probs");
@@ -68,7 +68,7 @@ describe("MIMM-X round-3 config keys", () => {
 describe("MIMM-X switches and estimator keys say what they do", () => {
   it("scaling_scope, spurion_grad, mi_grad and gradnorm.mi reach the method", () => {
     const c = parseConfig(
-      `${base}method:\n  spurion_grad: lastLayer\n  mi_grad: lastLayer\n  gradnorm: {mi: false}\n`,
+      `${base}method:\n  preset: published\n  spurion_grad: lastLayer\n  mi_grad: lastLayer\n  gradnorm: {mi: false}\n`,
     );
     const m = buildMethod(c, tasks) as Mimmx;
     assert.equal(m.cfg.scalingScope, "lastLayer");
@@ -80,7 +80,10 @@ describe("MIMM-X switches and estimator keys say what they do", () => {
       ["ce/y", "ce/marker", "ce/block"],
       "GradNorm weights the CE terms only",
     );
-    const e = buildMethod(parseConfig(`${base}method: {scaling_scope: encoder}\n`), tasks) as Mimmx;
+    const e = buildMethod(
+      parseConfig(`${base}method: {preset: published, scaling_scope: encoder}\n`),
+      tasks,
+    ) as Mimmx;
     assert.equal(e.cfg.scalingScope, "encoder");
     assert.deepEqual(e.gradNorm?.names, ["ce/y", "ce/marker", "ce/block", "mi"]);
   });
@@ -147,8 +150,8 @@ describe("MIMM-X switches and estimator keys say what they do", () => {
     });
   });
 
-  it("a config with no method keys builds the method with the schema's defaults at every layer", () => {
-    const c = parseConfig(base);
+  it("a config with preset none builds the method with the schema's defaults at every layer", () => {
+    const c = parseConfig(`${base}method: {preset: none}\n`);
     const d = methodSchema.defaultValue?.() as MethodConfig;
     const m = buildMethod(c, tasks) as Mimmx;
     const cfg = m.cfg;

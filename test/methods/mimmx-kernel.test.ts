@@ -165,12 +165,12 @@ describe("MIMM-X, kernel estimator on the spurion labels", () => {
     assert.ok(m.estimators instanceof KernelPairEstimators);
     assert.ok(m.yObjective, "GroupDRO's objective on y");
     assert.match(
-      configErrorOf(`${base}method: {name: mimmx, estimator: {critic: kernel}}\n`),
+      configErrorOf(`${base}method: {name: mimmx, preset: none, estimator: {critic: kernel}}\n`),
       /spurion_view: labels/,
     );
     assert.match(
       configErrorOf(
-        `${base}method: {name: mimmx, spurion_view: labels, mi_distribution: balanced, estimator: {critic: kernel}}\n`,
+        `${base}method: {name: mimmx, preset: none, spurion_view: labels, mi_distribution: balanced, estimator: {critic: kernel}}\n`,
       ),
       /mi_distribution/,
     );

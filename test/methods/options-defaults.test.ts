@@ -1,5 +1,6 @@
-// The test helpers' MIMM-X and MIMM switches must be the run configuration's defaults (the method
-// layer has none of its own): a config that sets nothing, built into a method, gives the same values.
+// The test helpers' MIMM-X and MIMM switches must be the run configuration's schema defaults (the
+// method layer has none of its own): a config that sets nothing but `preset: none` (no MIMM-X
+// default preset), built into a method, gives the same values.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../src/config/index.js";
@@ -17,6 +18,7 @@ data:
   spurions:
     - {name: z0, kind: patch, ratio: 0.9}
     - {name: z1, kind: patch, ratio: 0.9}
+method: {preset: none}
 `;
 const TASKS: TaskInfo[] = [
   { name: "y", role: "primary", numClasses: 2 },

@@ -61,7 +61,8 @@ function checkRunFolder(dir: string, method: string, tasks: string[]): void {
     assert.ok(existsSync(join(mdir, f)), `missing methods/${method}/${f}`);
   // The resolved config: every default filled in, and valid as a config again.
   const resolved = parseYaml(readFileSync(join(dir, "config.yaml"), "utf8"));
-  assert.equal(resolved.train.select_by, "last");
+  // MIMM-X's default preset keeps the best validation worst-group epoch; other methods the schema's "last".
+  assert.equal(resolved.train.select_by, method === "mimmx" ? "val_worst_group" : "last");
   assert.equal(resolved.model.in_channels, 1);
   assert.ok(resolved.eval.splits.length === 3 && typeof resolved.output_dir === "string");
   parseConfig(readFileSync(join(dir, "config.yaml"), "utf8"), "config.yaml");
