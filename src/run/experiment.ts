@@ -19,6 +19,7 @@ import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
 import { cudaDeviceCount, cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
 import type { ProgressMode } from "../util/progress.js";
+import { oneClassWarning } from "./collapse.js";
 import { type PreparedData, type PrepareOptions, prepareData } from "./data.js";
 import {
   auditMethod,
@@ -349,6 +350,13 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
         ? data
         : { ...data, splits: { ...data.splits, validation: stage.validation } };
     const { evaluation, audit } = evaluateAndAudit(trained, evalData, mconfig, mdir, key, mode);
+    const collapsed = oneClassWarning(evaluation, label);
+    if (collapsed) {
+      // Said even when quiet, and kept with the method's training record.
+      log(`warning: ${collapsed}`);
+      Object.assign(train, { warnings: [collapsed] });
+      writeJson(trainPath, train);
+    }
     afterEvaluation();
     results.push({
       key,
