@@ -13,6 +13,7 @@ import { type MethodName, resolveDefaults } from "../src/config/index.js";
 import type { TaskInfo } from "../src/data/index.js";
 import type { Batch } from "../src/methods/batch.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
+import { Mimmx } from "../src/methods/mimmx.js";
 import { buildMethod } from "../src/run/method.js";
 import * as torch from "../src/tensor/index.js";
 import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
@@ -131,6 +132,12 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   if (setting === "default") {
     const built = fromConfig("mimmx", spurions);
     mimmx = built.method;
+    // The default's reweighted loss on y fixes its group weights from training labels, as the run
+    // does before training: here the timed batch's own.
+    if (mimmx instanceof Mimmx)
+      mimmx.fitGroups(
+        [batch.y, ...batch.z].map((t) => Int32Array.from(t.dataSync() as ArrayLike<number | bigint>, Number)),
+      );
     mtl = fromConfig("mtl", spurions, built.featureDim).method;
   } else {
     mtl = make({ method: "mtl" }, spurions);
