@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch } from "../src/dist/launch.js";
+import { median } from "./median.js";
 
 export interface BenchDdpOptions {
   batch: number;
@@ -31,12 +32,6 @@ interface WorkerResult {
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER = join(here, "ddp-worker.js");
 const TORCH_SCRIPT = join(here, "..", "..", "bench", "ddp_torch.py");
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function maxAbsDiff(a: number[], b: number[]): number {
   if (a.length !== b.length) throw new Error(`bench ddp: ${a.length} vs ${b.length} numbers to compare`);

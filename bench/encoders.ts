@@ -22,6 +22,7 @@ import * as nn from "../src/nn/index.js";
 import { Adam } from "../src/optim/index.js";
 import * as torch from "../src/tensor/index.js";
 import { JsonLineProcess } from "./json-line-process.js";
+import { median } from "./median.js";
 
 export const BENCH_ENCODERS = ["resnet18", "densenet121", "cnn3d"] as const;
 export type BenchEncoderName = (typeof BENCH_ENCODERS)[number];
@@ -204,12 +205,6 @@ export function agreement(ours: OurCheck, theirs: TorchCheck, tolerance: number)
 /** 1 when an encoder disagreed with PyTorch (it was not timed), else 0: the command's exit status. */
 export function encodersExitCode(result: Record<string, unknown>): number {
   return (result.encoders as { agree: boolean | null }[]).some((e) => e.agree === false) ? 1 : 0;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export async function benchEncoders(o: BenchEncodersOptions): Promise<Record<string, unknown>> {

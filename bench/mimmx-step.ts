@@ -16,6 +16,7 @@ import { createMethod, type Method, type MethodConfig } from "../src/methods/ind
 import { Mimmx } from "../src/methods/mimmx.js";
 import { buildMethod } from "../src/run/method.js";
 import * as torch from "../src/tensor/index.js";
+import { median } from "./median.js";
 import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
 
 export interface BenchMimmxStepOptions {
@@ -96,13 +97,6 @@ function make(cfg: Record<string, unknown>, spurions: number): Method {
     partSize: 2,
     ...cfg,
   } as MethodConfig);
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
