@@ -18,6 +18,7 @@ import {
   type RunConfig,
   resolveDefaults,
 } from "../../src/config/index.js";
+import { findSplit } from "../../src/run/evaluate.js";
 import { runExperiment } from "../../src/run/experiment.js";
 import { METHOD_FILES, methodDir } from "../../src/run/layout.js";
 import { hashString } from "../../src/util/random.js";
@@ -177,8 +178,7 @@ export function rowFromRun(
   const ev = read<EvalFile>(METHOD_FILES.eval);
   const train = read<{ status: string; epochs: number; seconds: number }>(METHOD_FILES.train);
   const y = (split: string) => {
-    // DFR reports on the selection part of validation: "validation (selection part)".
-    const s = ev.splits.find((x) => x.split === split || x.split.startsWith(`${split} (`));
+    const s = findSplit(ev.splits, split);
     // The primary task is the first key (evaluation writes tasks in the method's order).
     const primary = s ? Object.values(s.tasks)[0] : undefined;
     if (!primary) throw new Error(`bench suite: ${mdir}/${METHOD_FILES.eval} has no split "${split}"`);

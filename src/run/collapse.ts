@@ -1,7 +1,7 @@
 // A trained model that predicts one class for (nearly) every image has learnt nothing of y, whatever
 // its accuracy says (50% on a balanced split). That outcome must not pass silently: a narrow f_y
 // under a balanced loss can stay at its starting plateau (docs/tuning-log.md, round 5).
-import type { MethodEvaluation } from "./evaluate.js";
+import { findSplit, type MethodEvaluation } from "./evaluate.js";
 
 /** Share of one split's predictions in one class above which y counts as not learnt. */
 export const ONE_CLASS_SHARE = 0.99;
@@ -16,7 +16,7 @@ export function oneClassWarning(
   label: string,
   split = "validation",
 ): string | undefined {
-  const s = evaluation.splits.find((x) => x.split === split || x.split.startsWith(`${split} (`));
+  const s = findSplit(evaluation.splits, split);
   const primary = s ? s.tasks[evaluation.tasks[0]] : undefined;
   if (!s || !primary || primary.n === 0) return undefined;
   const c = primary.numClasses;

@@ -33,6 +33,14 @@ export interface MethodEvaluation {
   tsne?: { split: string; panel: TsnePanel };
 }
 
+/**
+ * The split `name` among an evaluation's splits, or the part of it a method reports on instead:
+ * DFR, which refits on half of validation, reports "validation (selection part)".
+ */
+export function findSplit<T extends { split: string }>(splits: readonly T[], name: string): T | undefined {
+  return splits.find((s) => s.split === name || s.split.startsWith(`${name} (`));
+}
+
 const SPLIT_OF: Record<string, keyof PreparedData["splits"]> = {
   validation: "validation",
   test_inverted: "test_inverted",
