@@ -128,10 +128,7 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
     mimmx = built.method;
     // The default's reweighted loss on y fixes its group weights from training labels, as the run
     // does before training: here the timed batch's own.
-    if (mimmx instanceof Mimmx)
-      mimmx.fitGroups(
-        [batch.y, ...batch.z].map((t) => Int32Array.from(t.dataSync() as ArrayLike<number | bigint>, Number)),
-      );
+    if (mimmx instanceof Mimmx) mimmx.fitGroups([batch.y, ...batch.z].map((t) => t.toArray()));
     mtl = fromConfig("mtl", spurions, built.featureDim).method;
   } else {
     mtl = make({ method: "mtl" }, spurions);

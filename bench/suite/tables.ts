@@ -121,12 +121,12 @@ export function grid(
     rows.map((r) => r.method),
     methodOrder,
   );
+  const isAccuracy = metric === "inverted" || metric === "balanced" || metric === "worst_group";
   const cells = new Map<string, Map<string, Cell>>();
   for (const b of benches) {
     const row = new Map<string, Cell>();
     for (const m of methods) {
       const mine = rows.filter((r) => r.bench === b && r.method === m);
-      const isAccuracy = metric === "inverted" || metric === "balanced" || metric === "worst_group";
       const v = mine
         .filter((r) => isAccuracy || !failed(r))
         .map((r) => (isAccuracy ? accuracyOf(r, metric) : r[metric]))

@@ -13,5 +13,6 @@ export { Mimm, type MimmConfig } from "./mimm.js";
 export { Mimmx, type MimmxConfig } from "./mimmx.js";
 export { Mtl } from "./mtl.js";
 export { createMethod, METHOD_NAMES, type MethodConfig, type MethodName } from "./registry.js";
-export { Reweight, type ReweightConfig, weightedCe } from "./reweight.js";
+export { Reweight, type ReweightConfig } from "./reweight.js";
+export { GroupReweightLoss, weightedCe } from "./reweight-loss.js";
 export { Subsample, type SubsampleConfig } from "./subsample.js";

@@ -14,7 +14,7 @@ import { assertAllFinite } from "../mi/guard.js";
 import { tidy } from "../tensor/scope.js";
 import type { Batch } from "./batch.js";
 import { BaseMethod, type CommonConfig } from "./method.js";
-import { weightedCe } from "./reweight.js";
+import { weightedCe } from "./reweight-loss.js";
 
 export const JTT_DEFAULTS = { firstEpochs: 1, upweight: 50 };
 

@@ -15,8 +15,6 @@ import type { GroupOptions, TaskLabels } from "./groups.js";
 import { BaseMethod, type CommonConfig } from "./method.js";
 import { GroupReweightLoss, weightedCe } from "./reweight-loss.js";
 
-export { weightedCe };
-
 export interface ReweightConfig extends CommonConfig, Partial<GroupOptions> {}
 
 export class Reweight extends BaseMethod {

@@ -89,16 +89,13 @@ export function rbfKernel(f: Tensor, bandwidths: number[] = DEFAULT_BANDWIDTHS, 
  * groups towards the batch mean instead of moving their group's mean.
  */
 export function standardisedLinearKernel(f: Tensor): Tensor {
-  const [b] = f.shape;
   const stats = f.detach();
   const mean = stats.mean(0, true);
   const sd = stats.sub(mean).pow(2).mean(0, true).sqrt().clamp(1e-6);
   const g = f.sub(mean).div(sd);
-  const offDiagonal = tensor(
-    Float32Array.from({ length: b * b }, (_, i) => (Math.floor(i / b) === i % b ? 0 : 1)),
-    { shape: [b, b], dtype: f.dtype, device: f.device },
-  );
-  return g.matmul(g.t()).mul(offDiagonal);
+  const k = g.matmul(g.t());
+  // K minus its own diagonal: exact zeros there, and no gradient through |g_b|^2.
+  return k.sub(k.diag().diag());
 }
 
 /**

@@ -108,14 +108,18 @@ export async function stagePeer(o: PeerStageOptions): Promise<PeerStage> {
       record: { subset_rows: rows.length, train_rows: trainSet.length },
     };
   }
-  if (method instanceof Reweight) {
-    method.fitGroups(taskLabelsOf(trainSet, method.tasks));
-    const w = [...(method.cellWeights as Map<string, number>).values()];
+  // The group-balanced reweighted loss (method reweight; MIMM-X with y_loss "reweight") takes its
+  // weights from the whole training split, once, before training.
+  const reweighted =
+    method instanceof Reweight
+      ? method.objective
+      : method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss
+        ? method.yObjective
+        : null;
+  if (reweighted) {
+    reweighted.fit(taskLabelsOf(trainSet, method.tasks));
+    const w = [...(reweighted.cellWeights as Map<string, number>).values()];
     return { trainSet, validation, record: { max_weight: Math.max(...w), min_weight: Math.min(...w) } };
-  }
-  if (method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss) {
-    method.fitGroups(taskLabelsOf(trainSet, method.tasks));
-    return { trainSet, validation, record: {} };
   }
   if (method instanceof Jtt) return stageJtt(o, method);
   if (method instanceof Dfr) return stageDfr(o, method);
