@@ -2,7 +2,8 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
 // Pass a substring to run only the files whose path contains it: `node scripts/run-tests.js nn/`.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 function collect(dir) {
@@ -23,5 +24,12 @@ if (files.length === 0) {
   console.error(`no test files match "${filter}" under dist/test (run the TypeScript build first)`);
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+// The prepared-image cache defaults to the user's (~/.cache/mimmx): the tests get their own,
+// removed afterwards, so a run neither reads another's entries nor leaves any behind.
+const cacheDir = mkdtempSync(join(tmpdir(), "mimmx-test-cache-"));
+const res = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], {
+  stdio: "inherit",
+  env: { ...process.env, MIMMX_CACHE_DIR: process.env.MIMMX_CACHE_DIR ?? cacheDir },
+});
+rmSync(cacheDir, { recursive: true, force: true });
 process.exit(res.status ?? 1);

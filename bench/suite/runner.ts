@@ -316,18 +316,32 @@ export function configHash(b: SuiteBenchmark, tier: Tier, seed: number, method: 
 }
 
 /**
- * Keys added to the schema after suite rows were recorded, with the value that reproduces the
- * behaviour from before the key: at that value they are left out of the hash, so the rows recorded
- * without them stay valid (any other value changes the hash, as it changes the result).
+ * Keys added to the schema after suite rows were recorded, each with the test of whether it is at a
+ * value that reproduces the behaviour from before the key (or is not read by the run's method): there
+ * they are left out of the hash, so the rows recorded without them stay valid (any other value
+ * changes the hash, as it changes the result).
  */
-const NO_OP_KEYS: { path: ["estimator", string]; value: unknown }[] = [
-  { path: ["estimator", "linear"], value: false },
+type MethodSection = RunConfig["method"];
+const NO_OP_KEYS: { path: string[]; noOp: (m: MethodSection) => boolean }[] = [
+  { path: ["estimator", "linear"], noOp: (m) => m.estimator.linear === false },
+  { path: ["estimator", "bandwidth_pairs"], noOp: (m) => m.estimator.bandwidth_pairs === "batch" },
+  { path: ["dfr", "features"], noOp: (m) => m.dfr.features === "last_layer" || m.name !== "dfr" },
+  {
+    path: ["balance_by"],
+    noOp: (m) =>
+      m.balance_by === "loss" ||
+      !(m.name === "reweight" || m.name === "groupdro" || (m.name === "mimmx" && m.y_loss === "reweight")),
+  },
 ];
 
-function withoutNoOpKeys(method: RunConfig["method"]): unknown {
-  const estimator: Record<string, unknown> = { ...method.estimator };
-  for (const { path, value } of NO_OP_KEYS) if (estimator[path[1]] === value) delete estimator[path[1]];
-  return { ...method, estimator };
+function withoutNoOpKeys(method: MethodSection): unknown {
+  const out = structuredClone(method) as unknown as Record<string, unknown>;
+  for (const { path, noOp } of NO_OP_KEYS) {
+    if (!noOp(method)) continue;
+    const parent = path.slice(0, -1).reduce((o, k) => o[k] as Record<string, unknown>, out);
+    delete parent[path[path.length - 1]];
+  }
+  return out;
 }
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {

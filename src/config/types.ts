@@ -280,6 +280,8 @@ export interface EstimatorConfig {
   objective: "dv" | "jsd";
   /** kernel: multipliers of the median-heuristic RBF bandwidth. */
   bandwidths: number[];
+  /** kernel: the pairs whose median squared distance sets the RBF bandwidth. */
+  bandwidth_pairs: "batch" | "class";
   /** kernel: also a linear kernel on the standardised features (averaged with the RBF one). */
   linear: boolean;
 }
@@ -330,6 +332,8 @@ export interface MethodConfig {
   mi_distribution: "train" | "balanced";
   /** The loss on y: cross-entropy, or GroupDRO's (eta: method.groupdro.eta, groups: method.groups). */
   y_loss: "ce" | "groupdro" | "reweight";
+  /** reweight and mimmx's y_loss "reweight": draw rows by weight ("sampler") or weight their losses. */
+  balance_by: "sampler" | "loss";
   adversarial: { lambda: number };
   groupdro: { eta: number };
   /**
@@ -340,7 +344,7 @@ export interface MethodConfig {
   /** Balancing (subsample, reweight, dfr): a cell with fewer rows counts as this many. */
   group_min_count: number;
   /** DFR: held-out fraction of validation, balanced subsets averaged, the L1 C grid. */
-  dfr: { holdout: number; subsamples: number; c_grid: number[] };
+  dfr: { holdout: number; subsamples: number; c_grid: number[]; features: "embedding" | "last_layer" };
   /** JTT: epochs of the identification ERM (T) and the error set's loss weight (lambda_up). */
   jtt: { first_epochs: number; upweight: number };
   /** mimm: the one spurion it debiases (default: the first). */

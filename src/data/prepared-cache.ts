@@ -23,6 +23,7 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
+import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { threadId } from "node:worker_threads";
 import type { ImageArray } from "./types.js";
@@ -54,16 +55,24 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
 
 /**
  * Where the cache lives: `setting` false = off; a string = that folder (relative to the data root);
- * true or unset = $MIMMX_CACHE_DIR, else `.cache/mimmx` under the data root.
+ * true or unset = $MIMMX_CACHE_DIR, else $XDG_CACHE_HOME/mimmx, else ~/.cache/mimmx: the user's
+ * cache, never the data folder by default. A cohort's folder is often a read-only mount or a
+ * shared export, and derived images of patients written beside the originals travel with every
+ * copy of the folder, which a data-use agreement may not allow. Entries are keyed by absolute
+ * path, so one cache serves every cohort.
  */
 export function resolveCacheDir(
   setting: boolean | string | undefined,
   dataRoot: string,
   env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
 ): string | false {
   if (setting === false) return false;
   if (typeof setting === "string") return isAbsolute(setting) ? setting : resolve(dataRoot, setting);
-  return env.MIMMX_CACHE_DIR ? resolve(env.MIMMX_CACHE_DIR) : resolve(dataRoot, ".cache", "mimmx");
+  if (env.MIMMX_CACHE_DIR) return resolve(env.MIMMX_CACHE_DIR);
+  const base =
+    env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(home, ".cache");
+  return resolve(base, "mimmx");
 }
 
 export class PreparedCache {

@@ -2,6 +2,12 @@
 // Correlations"): train ERM, then retrain only the last layer (the y head, on frozen features) on
 // group-balanced held-out data.
 //
+// What is refitted (method.dfr.features): "embedding" (default, the paper's: a linear classifier on
+// the encoder's embedding, the input of its last shared layer, e.g. the small CNN's 256 hidden
+// units; it replaces the composition of that layer's f_y rows and the linear y head, which are
+// rewritten so the model computes exactly the fit) or "last_layer" (only the y head's last Linear,
+// on f_y: k = 32 features that hold little beyond what ERM learnt to use).
+//
 // Held-out data here: a part of the validation split (method.dfr.holdout, default half), drawn by
 // the run seed and stratified by joint (y, z) cell. The other part (the "selection" part) picks the
 // ERM checkpoint (train.select_by) and the regularisation strength; it never trains anything. The
@@ -43,7 +49,12 @@ export interface DfrConfig extends CommonConfig, Partial<GroupOptions> {
   subsamples?: number;
   /** C values tried (default the paper's grid) */
   cGrid?: number[];
+  /** what the classifier is refitted on (default "embedding", the paper's) */
+  features?: DfrFeatures;
 }
+
+/** The refit's inputs: the encoder's embedding, or the inputs of the y head's last layer. */
+export type DfrFeatures = "embedding" | "last_layer";
 
 /** A linear map scores = x W^T + b, W [K, d] row-major. */
 export interface LinearFit {
@@ -342,6 +353,60 @@ export class Dfr extends Erm {
       return h;
     });
   }
+  get refitOn(): DfrFeatures {
+    return this.cfg.features ?? "embedding";
+  }
+
+  /** What the refit reads for images x (method.dfr.features), no gradient: [n, d]. */
+  refitInputs(x: Tensor): Tensor {
+    if (this.refitOn === "last_layer") return this.lastLayerInputs(x);
+    return this.inEval(() => this.model.encoder.embed(x));
+  }
+
+  /** Writes a fit on refitInputs into the model, so that its y logits are the fit's scores. */
+  applyFit(fit: LinearFit): void {
+    if (this.refitOn === "last_layer") this.setLastLayer(fit);
+    else this.setEmbeddingFit(fit);
+  }
+
+  /**
+   * Makes the y logits the fit's scores on the embedding: the f_y rows of the encoder's last layer
+   * become the fit (its first `outputs` rows, the rest zero) and the y head picks them out (binary:
+   * class 0 scores 0, class 1 the fitted logit). The trunk and the spurion parts are untouched.
+   */
+  setEmbeddingFit(fit: LinearFit): void {
+    const head = this.lastLayer();
+    if (head !== this.model.heads.items[0])
+      throw new Error("dfr: features embedding needs a linear y head (model.head_hidden: 0)");
+    const out = this.model.encoder.out;
+    const k = this.model.encoder.partSize;
+    const d = out.inFeatures;
+    const classes = head.outFeatures;
+    if (fit.inputs !== d)
+      throw new Error(`dfr: the fit reads ${fit.inputs} features, the embedding has ${d}`);
+    if (fit.outputs > k)
+      throw new Error(
+        `dfr: a ${fit.outputs}-score fit does not fit in f_y of width ${k} (model.feature_dim >= ${fit.outputs})`,
+      );
+    noGrad(() => {
+      // f_y's rows are rows 0..k-1 of the last layer (splitFeatures: f_y first).
+      const w = Float32Array.from(out.weight.toArray());
+      const b = out.bias ? Float32Array.from(out.bias.toArray()) : new Float32Array(out.outFeatures);
+      w.fill(0, 0, k * d);
+      b.fill(0, 0, k);
+      w.set(Float32Array.from(fit.weight), 0);
+      b.set(Float32Array.from(fit.bias), 0);
+      out.weight.copy_(tensor(w, { shape: [out.outFeatures, d], device: this.device }));
+      out.bias?.copy_(tensor(b, { device: this.device }));
+      const hw = new Float32Array(classes * k);
+      if (fit.outputs === 1)
+        hw[k] = 1; // class 1 reads f_y[0]; class 0 scores 0
+      else for (let c = 0; c < classes; c++) hw[c * k + c] = 1;
+      head.weight.copy_(tensor(hw, { shape: [classes, k], device: this.device }));
+      head.bias?.copy_(tensor(new Float32Array(classes), { device: this.device }));
+    });
+  }
+
   /** Writes a fit (scores of class 1 for a binary fit) into the last layer. */
   setLastLayer(fit: LinearFit): void {
     const layer = this.lastLayer();

@@ -5,6 +5,9 @@
 // renormalised; the model minimises sum_g q_g L_g, i.e. mostly the worst groups. eta = 0.01 is the
 // paper's step size for q (Sagawa et al. 2020, Appendix: eta_q = 0.01 on Waterbirds, CelebA, MultiNLI).
 // Groups absent from a batch keep their weight and add no loss; empty groups never divide by zero.
+// Batches (method.balance_by): "sampler" (default) draws each epoch's rows group-balanced, as the
+// paper's code does (run_expt.py --reweight_groups --robust), with reweight's weights (the stage in
+// src/run/peers.ts); "loss" shuffles the rows and leaves the balancing to q alone.
 
 import { assertAllFinite } from "../mi/guard.js";
 import { tidy } from "../tensor/scope.js";
@@ -13,19 +16,35 @@ import type { Batch } from "./batch.js";
 import { GroupDroLoss } from "./group-dro-loss.js";
 import type { GroupScheme } from "./groups.js";
 import { BaseMethod, type CommonConfig } from "./method.js";
+import { type BalanceBy, GroupReweightLoss } from "./reweight-loss.js";
 
 export interface GroupDroConfig extends CommonConfig {
   /** step size of the group-weight update (default 0.01) */
   eta?: number;
   /** which groups (default "pairs", see groups.ts) */
   groups?: GroupScheme;
+  /** "sampler" (default): group-balanced batches; "loss": shuffled batches, q alone balances */
+  balanceBy?: BalanceBy;
+  /** the sampler's tiny-cell floor (groups.ts; default 10) */
+  minCount?: number;
 }
 
 export class GroupDro extends BaseMethod {
   readonly name: string = "groupdro";
   readonly objective: GroupDroLoss;
+  /** the weights its batches are drawn by (balance_by "sampler"; fitted by the run stage), else null */
+  readonly sampler: GroupReweightLoss | null;
   constructor(readonly cfg: GroupDroConfig) {
     super(cfg);
+    this.sampler =
+      (cfg.balanceBy ?? "sampler") === "sampler"
+        ? new GroupReweightLoss(
+            this.tasks.map((t) => t.numClasses),
+            { scheme: cfg.groups ?? "pairs", minCount: cfg.minCount },
+            this.name,
+            "sampler",
+          )
+        : null;
     this.objective = new GroupDroLoss(
       cfg.tasks,
       { eta: cfg.eta ?? 0.01, groups: cfg.groups ?? "pairs" },

@@ -98,6 +98,7 @@ export class Mimmx extends BaseMethod {
               cfg.tasks.map((t) => t.numClasses),
               { scheme: cfg.yLoss.groups, minCount: cfg.yLoss.minCount },
               this.name,
+              cfg.yLoss.by,
             )
           : null;
     const names = cfg.tasks.map((t) => t.name);

@@ -1,21 +1,25 @@
-// Group-balanced loss reweighting (Idrissi et al. 2022, "Simple data balancing achieves competitive
-// worst-group-accuracy", RWG): every example's cross-entropy is weighted by the inverse of its
-// group's share of the training split, so every group counts equally. The paper realises RWG with a
-// group-weighted sampler; this is the loss-weighting form, with the same expected gradient. Groups,
-// empty and tiny cells: ./groups.ts (method.groups, method.group_min_count). The weights are fixed
-// once from the whole training split (fitGroups), not per batch; a batch's loss is the weighted mean
-//   L = sum_b w_b l_b / sum_b w_b
-// (PyTorch's CrossEntropyLoss(weight=...) normalisation). No hyperparameter beyond the model's:
-// Idrissi et al. tune only learning rate, weight decay and batch size, as every method here.
+// Group-balanced reweighting (Idrissi et al. 2022, "Simple data balancing achieves competitive
+// worst-group-accuracy", RWG): every example counts with the inverse of its group's share of the
+// training split, so every group counts equally. By default (method.balance_by "sampler") as the
+// paper's code does it: each epoch's rows are drawn with replacement with probability proportional
+// to that weight, and the loss is plain CE; balance_by "loss" weights each row's cross-entropy
+// instead, L = sum_b w_b l_b / sum_b w_b (same expected gradient, far noisier batches at 0.95-0.98:
+// ./reweight-loss.ts). Groups, empty and tiny cells: ./groups.ts (method.groups,
+// method.group_min_count). The weights are fixed once from the whole training split (fitGroups).
+// No hyperparameter beyond the model's: Idrissi et al. tune only learning rate, weight decay and
+// batch size, as every method here.
 
 import { assertAllFinite } from "../mi/guard.js";
 import { tidy } from "../tensor/scope.js";
 import type { Batch } from "./batch.js";
 import type { GroupOptions, TaskLabels } from "./groups.js";
 import { BaseMethod, type CommonConfig } from "./method.js";
-import { GroupReweightLoss, weightedCe } from "./reweight-loss.js";
+import { type BalanceBy, GroupReweightLoss } from "./reweight-loss.js";
 
-export interface ReweightConfig extends CommonConfig, Partial<GroupOptions> {}
+export interface ReweightConfig extends CommonConfig, Partial<GroupOptions> {
+  /** how the weights are applied (default "sampler", the paper's code) */
+  balanceBy?: BalanceBy;
+}
 
 export class Reweight extends BaseMethod {
   readonly name: string = "reweight";
@@ -26,6 +30,7 @@ export class Reweight extends BaseMethod {
       this.tasks.map((t) => t.numClasses),
       { scheme: cfg.scheme ?? "pairs", minCount: cfg.minCount },
       this.name,
+      cfg.balanceBy ?? "sampler",
     );
     this.optimizers.model = this.modelOptimizer();
   }
@@ -51,7 +56,7 @@ export class Reweight extends BaseMethod {
       const opt = this.optimizers.model;
       opt.zeroGrad();
       const [fy] = this.model.split(this.model.forward(batch.x));
-      const loss = weightedCe(this.model.heads.head(0, fy), batch.y, this.sampleWeights(batch));
+      const { loss } = this.objective.loss(this.model.heads.head(0, fy), batch);
       const losses = { [`ce/${this.tasks[0].name}`]: loss.item() };
       assertAllFinite(losses);
       loss.backward();

@@ -17,7 +17,10 @@
 //
 // The kernel is a mix of RBF kernels exp(-|a-b|^2 / (2 m h)), h = the median squared distance of the
 // batch (detached, the median heuristic) and m in `bandwidths`: scale-free, so the encoder cannot
-// shrink the penalty by shrinking its features.
+// shrink the penalty by shrinking its features. D only ever compares rows of the same class, so h
+// may be taken over those pairs alone (classMedian): over the whole batch, once f_y separates the
+// classes, h is set by the distance between them and the kernel turns flat within a class, where a
+// probe still reads the spurion (docs/tuning-log.md, round 6).
 import { tensor } from "../tensor/creation.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -133,7 +136,48 @@ export function dependenceFromKernel(
   return v.matmul(k).mul(v).sum();
 }
 
-function median(a: ArrayLike<number>): number {
-  const s = Float64Array.from(a).sort();
-  return s[Math.floor(s.length / 2)];
+/**
+ * The median squared distance over pairs i < j of the same class (labels < 0 take no part): the
+ * bandwidth h of a kernel only ever compared within a class. Falls back to every pair when no class
+ * has two rows. `d2`: the [B, B] squared distances, row-major.
+ */
+export function classMedian(d2: ArrayLike<number>, y: ArrayLike<number>): number {
+  const b = y.length;
+  const within: number[] = [];
+  for (let i = 0; i < b; i++)
+    for (let j = i + 1; j < b; j++) if (y[i] >= 0 && y[i] === y[j]) within.push(d2[i * b + j]);
+  return Math.max(1e-8, within.length > 0 ? median(within) : median(d2));
+}
+
+/**
+ * The element of rank floor(n / 2) (0-based) of a, as sorting would find it: Hoare's selection in
+ * place on a copy, O(n) on average where a sort of the 16,384 distances of a batch of 128 is the
+ * largest host cost of an encoder step.
+ */
+export function median(a: ArrayLike<number>): number {
+  const s = Float64Array.from(a);
+  const k = Math.floor(s.length / 2);
+  let lo = 0;
+  let hi = s.length - 1;
+  while (lo < hi) {
+    const pivot = s[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (s[i] < pivot) i++;
+      while (s[j] > pivot) j--;
+      if (i <= j) {
+        const t = s[i];
+        s[i] = s[j];
+        s[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // [lo, j] <= pivot <= [i, hi]; between them every element equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return s[k];
+  }
+  return s[k];
 }

@@ -8,9 +8,11 @@ import { stack } from "../tensor/functions.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { assertFinite } from "./guard.js";
 import {
+  classMedian,
   DEFAULT_BANDWIDTHS,
   dependenceFromKernel,
   rbfKernel,
+  squaredDistances,
   standardisedLinearKernel,
 } from "./kernel-dependence.js";
 import type { PairEstimatorSet, PairTerms } from "./pair-estimators.js";
@@ -22,6 +24,8 @@ export interface KernelEstimatorConfig {
   bandwidths?: number[];
   /** also a linear kernel on the standardised features, averaged with the RBF one (default false) */
   linear?: boolean;
+  /** pairs whose median squared distance is the bandwidth h: all ("batch", default) or same-y ("class") */
+  bandwidthPairs?: "batch" | "class";
 }
 
 class NoParameters extends Module {
@@ -61,15 +65,21 @@ export class KernelPairEstimators implements PairEstimatorSet {
         );
     this.bandwidths = cfg.bandwidths ?? DEFAULT_BANDWIDTHS;
     this.linear = cfg.linear ?? false;
+    this.bandwidthPairs = cfg.bandwidthPairs ?? "batch";
   }
   private readonly linear: boolean;
+  private readonly bandwidthPairs: "batch" | "class";
 
   /** views: f_y, then one-hot labels per spurion; condition: y labels [B] (required). */
   terms(views: Tensor[], condition?: Tensor): PairTerms {
     if (!condition) throw new Error("kernel estimator: needs the primary labels y (condition)");
     const y = Int32Array.from(condition.dataSync() as ArrayLike<number | bigint>, Number);
     // Every pair scores the same f_y: one kernel matrix serves them all.
-    const rbf = rbfKernel(views[0], this.bandwidths);
+    const scale =
+      this.bandwidthPairs === "class"
+        ? classMedian(squaredDistances(views[0].detach()).dataSync() as ArrayLike<number>, y)
+        : undefined;
+    const rbf = rbfKernel(views[0], this.bandwidths, scale);
     const k = this.linear ? rbf.add(standardisedLinearKernel(views[0])).div(2) : rbf;
     const values = this.pairs.map((p) =>
       dependenceFromKernel(k, y, labelsOf(views[p.c[0]]), this.numClasses[0], this.numClasses[p.c[0]]),

@@ -34,11 +34,8 @@ export class Cnn3dEncoder extends Encoder {
     this.fc = this.registerModule("fc", new nn.Linear(c, hidden));
     this.out = this.registerModule("out", new nn.Linear(hidden, this.featureDim));
   }
-  forward(x: Tensor): Tensor {
+  embed(x: Tensor): Tensor {
     if (x.ndim !== 5) throw new Error(`Cnn3dEncoder: expects [B, C, D, H, W], got [${x.shape.join(", ")}]`);
-    return this.out.forward(this.fc.forward(this.body.forward(x).mean([2, 3, 4])).relu());
-  }
-  lastSharedWeight(): Tensor {
-    return this.out.weight;
+    return this.fc.forward(this.body.forward(x).mean([2, 3, 4])).relu();
   }
 }

@@ -74,10 +74,7 @@ export class DenseNetEncoder extends Encoder {
     this.features = this.registerModule("features", new nn.Sequential(...layers));
     this.out = this.registerModule("out", new nn.Linear(c, this.featureDim));
   }
-  forward(x: Tensor): Tensor {
-    return this.out.forward(this.features.forward(x).mean([2, 3]));
-  }
-  lastSharedWeight(): Tensor {
-    return this.out.weight;
+  embed(x: Tensor): Tensor {
+    return this.features.forward(x).mean([2, 3]);
   }
 }

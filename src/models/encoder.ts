@@ -1,5 +1,6 @@
 // The encoder contract every method relies on: an image batch in, one feature vector of length
 // (N+1)*k out, read as N+1 equal parts f_y, f_z1..f_zN (METHOD.md, "Model").
+import type { Linear } from "../nn/layers.js";
 import { Module } from "../nn/module.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -26,13 +27,24 @@ export abstract class Encoder extends Module {
   get featureDim(): number {
     return this.numParts * this.partSize;
   }
+  /**
+   * The embedding: everything before the last shared layer, [B, ...image] -> [B, D] (the small
+   * CNN's 256 hidden units, a ResNet's pooled channels). DFR refits its classifier on it.
+   */
+  abstract embed(x: Tensor): Tensor;
+  /** The last layer shared by every task: the embedding -> the (N+1)k features. */
+  abstract readonly out: Linear;
   /** [B, ...image] -> [B, featureDim]. */
-  abstract override forward(x: Tensor): Tensor;
+  override forward(x: Tensor): Tensor {
+    return this.out.forward(this.embed(x));
+  }
   /**
    * The weight of the last layer shared by every task (the final Linear producing the features):
    * GradNorm measures per-loss gradient norms here, because it is cheap and every loss reaches it.
    */
-  abstract lastSharedWeight(): Tensor;
+  lastSharedWeight(): Tensor {
+    return this.out.weight;
+  }
 }
 
 /** Splits features [B, numParts*k] into numParts views [B, k]: f_y first, then f_z1..f_zN. */

@@ -29,12 +29,9 @@ export class MlpEncoder extends Encoder {
     this.body = this.registerModule("body", new nn.Sequential(...layers));
     this.out = this.registerModule("out", new nn.Linear(width, this.featureDim));
   }
-  forward(x: Tensor): Tensor {
+  embed(x: Tensor): Tensor {
     if (x.ndim !== 2 || x.shape[1] !== this.inputDim)
       throw new Error(`MlpEncoder: expects [B, ${this.inputDim}], got [${x.shape.join(", ")}]`);
-    return this.out.forward(this.body.forward(x));
-  }
-  lastSharedWeight(): Tensor {
-    return this.out.weight;
+    return this.body.forward(x);
   }
 }

@@ -82,11 +82,7 @@ export class ResNetEncoder extends Encoder {
     this.stages = this.registerModule("stages", new nn.Sequential(...layers));
     this.out = this.registerModule("out", new nn.Linear(c, this.featureDim));
   }
-  forward(x: Tensor): Tensor {
-    const h = this.stages.forward(this.stem.forward(x));
-    return this.out.forward(h.mean([2, 3]));
-  }
-  lastSharedWeight(): Tensor {
-    return this.out.weight;
+  embed(x: Tensor): Tensor {
+    return this.stages.forward(this.stem.forward(x)).mean([2, 3]);
   }
 }

@@ -32,13 +32,10 @@ export class SmallCnn extends Encoder {
     );
     this.out = this.registerModule("out", new nn.Linear(256, this.featureDim));
   }
-  forward(x: Tensor): Tensor {
+  embed(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[2] !== 28 || x.shape[3] !== 28) {
       throw new Error(`SmallCnn: expects [B, C, 28, 28], got [${x.shape.join(", ")}]`);
     }
-    return this.out.forward(this.body.forward(x));
-  }
-  lastSharedWeight(): Tensor {
-    return this.out.weight;
+    return this.body.forward(x);
   }
 }

@@ -26,5 +26,5 @@ export function oneClassWarning(
   const top = Math.max(...predicted);
   if (top / primary.n < ONE_CLASS_SHARE) return undefined;
   const cls = predicted.indexOf(top);
-  return `${label}: predicts class ${cls} of ${evaluation.tasks[0]} for ${top} of the ${primary.n} images of ${s.split} (${((100 * top) / primary.n).toFixed(1)}%): ${evaluation.tasks[0]} was not learnt (the loss on it stayed at its starting plateau). A wider f_y (model.feature_dim) or another y_loss may start where this did not`;
+  return `${label}: predicts class ${cls} of ${evaluation.tasks[0]} for ${top} of the ${primary.n} images of ${s.split} (${((100 * top) / primary.n).toFixed(1)}%): ${evaluation.tasks[0]} was not learnt (its loss stayed at, or went back to, its starting plateau). A wider f_y (model.feature_dim), group-balanced batches (method.balance_by: sampler) or another y_loss may start where this did not`;
 }

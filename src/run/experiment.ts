@@ -303,6 +303,7 @@ export async function runExperiment(config: RunConfig, o: RunOptions = {}): Prom
       method,
       trainSet: stage.trainSet,
       validation: stage.validation,
+      sampleWeights: stage.sampleWeights,
       dir: mdir,
       label: key,
       resume: o.resume,

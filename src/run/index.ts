@@ -19,8 +19,8 @@ export { buildMethod, estimatorOf, METHOD_LABELS } from "./method.js";
 export {
   dfrFitSeed,
   dfrSplitOf,
-  lastLayerInputsOf,
   PEER_FILES,
+  refitInputsOf,
   stagePeer,
   subsetOf,
   taskLabelsOf,

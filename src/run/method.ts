@@ -25,7 +25,13 @@ import type { Tensor } from "../tensor/tensor.js";
  */
 export function estimatorOf(e: ConfigEstimator): EstimatorConfig | KernelEstimatorConfig {
   const shared = { conditional: e.conditional_negatives, emaRate: e.ema_rate, objective: e.objective };
-  if (e.critic === "kernel") return { critic: "kernel", bandwidths: e.bandwidths, linear: e.linear };
+  if (e.critic === "kernel")
+    return {
+      critic: "kernel",
+      bandwidths: e.bandwidths,
+      linear: e.linear,
+      bandwidthPairs: e.bandwidth_pairs,
+    };
   if (e.critic === "published") return { ...(ESTIMATOR_PRESETS.published as EstimatorConfig), ...shared };
   if (e.critic === "separable") {
     // The schema allows only "tanh" and "cosine" here.
@@ -147,7 +153,7 @@ export function buildMethod(
       m.y_loss === "groupdro"
         ? { kind: "groupdro" as const, eta: m.groupdro.eta, groups: m.groups }
         : m.y_loss === "reweight"
-          ? { kind: "reweight" as const, groups: m.groups, minCount: m.group_min_count }
+          ? { kind: "reweight" as const, groups: m.groups, minCount: m.group_min_count, by: m.balance_by }
           : { kind: "ce" as const },
   };
   let cfg: MethodConfig;
@@ -174,16 +180,39 @@ export function buildMethod(
       cfg = { method: "adversarial", ...common, lambda: m.adversarial.lambda } as MethodConfig;
       break;
     case "groupdro":
-      cfg = { method: "groupdro", ...common, eta: m.groupdro.eta, groups: m.groups } as MethodConfig;
+      cfg = {
+        method: "groupdro",
+        ...common,
+        eta: m.groupdro.eta,
+        groups: m.groups,
+        balanceBy: m.balance_by,
+        minCount: m.group_min_count,
+      } as MethodConfig;
       break;
     case "subsample":
-    case "reweight":
       cfg = { method: name, ...common, scheme: m.groups, minCount: m.group_min_count };
+      break;
+    case "reweight":
+      cfg = {
+        method: name,
+        ...common,
+        scheme: m.groups,
+        minCount: m.group_min_count,
+        balanceBy: m.balance_by,
+      };
       break;
     case "dfr": {
       const d = m.dfr;
       const g = { scheme: m.groups, minCount: m.group_min_count };
-      cfg = { method: "dfr", ...common, ...g, holdout: d.holdout, subsamples: d.subsamples, cGrid: d.c_grid };
+      cfg = {
+        method: "dfr",
+        ...common,
+        ...g,
+        holdout: d.holdout,
+        subsamples: d.subsamples,
+        cGrid: d.c_grid,
+        features: d.features,
+      };
       break;
     }
     case "jtt":

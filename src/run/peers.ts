@@ -1,7 +1,9 @@
 // Run-level stages of the peers that are more than one training loop (src/methods/{subsample,
 // reweight,jtt,dfr}.ts hold the methods themselves):
 //   subsample: trains on a seeded group-balanced subset of the training split, fixed for the run;
-//   reweight:  fixes its group weights from the whole training split;
+//   reweight:  fixes its group weights from the whole training split (so do MIMM-X's y_loss
+//              reweight and GroupDRO's sampler); under balance_by "sampler" the batch source then
+//              draws each epoch's rows by them;
 //   jtt:       stage 1, an ERM identification model for method.jtt.first_epochs epochs (in
 //              <method>/identify/); its misclassified training rows are the error set of stage 2,
 //              the method's own (fresh) model. The error set is kept in <method>/jtt-error-set.json;
@@ -16,6 +18,7 @@ import type { InMemoryDataset, TaskInfo } from "../data/types.js";
 import { infer } from "../eval/driver.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { Dfr, type DfrSplit, fitDfrHead, splitHoldout } from "../methods/dfr.js";
+import { GroupDro } from "../methods/groupdro.js";
 import { errorSet, Jtt } from "../methods/jtt.js";
 import type { Method } from "../methods/method.js";
 import { Mimmx } from "../methods/mimmx.js";
@@ -54,6 +57,8 @@ export interface PeerStage {
   validation: InMemoryDataset;
   /** facts for train.json */
   record: Record<string, unknown>;
+  /** per row of trainSet: each epoch draws its rows with these weights (method.balance_by "sampler") */
+  sampleWeights?: Float64Array;
   /** "aborted" when stage 1 of JTT was interrupted */
   status?: "aborted";
   /** after training, on the selected weights: last-layer retraining (DFR); returns more facts */
@@ -108,18 +113,25 @@ export async function stagePeer(o: PeerStageOptions): Promise<PeerStage> {
       record: { subset_rows: rows.length, train_rows: trainSet.length },
     };
   }
-  // The group-balanced reweighted loss (method reweight; MIMM-X with y_loss "reweight") takes its
-  // weights from the whole training split, once, before training.
-  const reweighted =
+  // The group-balancing weights (method reweight; MIMM-X with y_loss "reweight"; GroupDRO's
+  // group-balanced batches) come from the whole training split, once, before training. Under
+  // balance_by "sampler" they reach the batch source, which draws each epoch's rows by them.
+  const balancer =
     method instanceof Reweight
       ? method.objective
       : method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss
         ? method.yObjective
-        : null;
-  if (reweighted) {
-    reweighted.fit(taskLabelsOf(trainSet, method.tasks));
-    const w = [...(reweighted.cellWeights as Map<string, number>).values()];
-    return { trainSet, validation, record: { max_weight: Math.max(...w), min_weight: Math.min(...w) } };
+        : method instanceof GroupDro
+          ? method.sampler
+          : null;
+  if (balancer) {
+    const labels = taskLabelsOf(trainSet, method.tasks);
+    balancer.fit(labels);
+    const w = [...(balancer.cellWeights as Map<string, number>).values()];
+    const record = { max_weight: Math.max(...w), min_weight: Math.min(...w), balance_by: balancer.by };
+    if (balancer.by === "loss") return { trainSet, validation, record };
+    o.log(`${o.label}: each epoch draws its ${trainSet.length} rows by group weight (balance_by sampler)`);
+    return { trainSet, validation, record, sampleWeights: balancer.rowWeights(labels) };
   }
   if (method instanceof Jtt) return stageJtt(o, method);
   if (method instanceof Dfr) return stageDfr(o, method);
@@ -173,8 +185,8 @@ async function stageJtt(o: PeerStageOptions, method: Jtt): Promise<PeerStage> {
   };
 }
 
-/** Inputs of DFR's last layer for every row of a split, [N, d] row-major. */
-export function lastLayerInputsOf(method: Dfr, ds: InMemoryDataset): { x: Float32Array; d: number } {
+/** What DFR refits on (Dfr.refitInputs) for every row of a split, [N, d] row-major. */
+export function refitInputsOf(method: Dfr, ds: InMemoryDataset): { x: Float32Array; d: number } {
   const item = ds.itemShape.reduce((a, b) => a * b, 1);
   const bs = 256;
   let x = new Float32Array(0);
@@ -186,7 +198,7 @@ export function lastLayerInputsOf(method: Dfr, ds: InMemoryDataset): { x: Float3
         shape: [n, ...ds.itemShape],
         device: method.device,
       });
-      const h = method.lastLayerInputs(images).dataSync() as Float32Array;
+      const h = method.refitInputs(images).dataSync() as Float32Array;
       if (x.length === 0) {
         d = h.length / n;
         x = new Float32Array(ds.length * d);
@@ -229,8 +241,8 @@ function stageDfr(o: PeerStageOptions, method: Dfr): PeerStage {
   );
   const finish = (trained: Method): Record<string, unknown> => {
     if (!(trained instanceof Dfr)) throw new Error("dfr: the trained method is not a DFR method");
-    const h = lastLayerInputsOf(trained, holdout);
-    const s = lastLayerInputsOf(trained, selection);
+    const h = refitInputsOf(trained, holdout);
+    const s = refitInputsOf(trained, selection);
     const result = fitDfrHead(
       { x: h.x, labels: taskLabelsOf(holdout, trained.tasks) },
       { x: s.x, labels: taskLabelsOf(selection, trained.tasks) },
@@ -243,13 +255,13 @@ function stageDfr(o: PeerStageOptions, method: Dfr): PeerStage {
         seed: dfrFitSeed(config),
       },
     );
-    trained.setLastLayer(result.fit);
+    trained.applyFit(result.fit);
     saveCheckpoint(finalPath, {
       model: trained.stateModule,
       state: { methodName: trained.name, method: trained.getState(), dfr: { c: result.c } },
     });
     o.log(
-      `${o.label}: last layer refitted on ${result.subsets[0].length}-row balanced subsets, C = ${result.c}`,
+      `${o.label}: classifier refitted on the ${trained.refitOn === "embedding" ? `${h.d}-feature embedding` : "y head's inputs"} of ${result.subsets[0].length}-row balanced subsets, C = ${result.c}`,
     );
     return {
       dfr: {
@@ -259,6 +271,8 @@ function stageDfr(o: PeerStageOptions, method: Dfr): PeerStage {
         subsets: result.subsets.length,
         c: result.c,
         grid: result.grid,
+        features: trained.refitOn,
+        inputs: h.d,
       },
     };
   };

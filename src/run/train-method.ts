@@ -27,6 +27,8 @@ export interface TrainMethodOptions {
   progressMode?: ProgressMode;
   /** stop after this many steps (tests) */
   maxSteps?: number;
+  /** per training row: draw each epoch's rows with these weights (PeerStage.sampleWeights) */
+  sampleWeights?: ArrayLike<number>;
 }
 
 /** train.select_by as the loop's criterion, on the primary task whatever its name. */
@@ -92,8 +94,16 @@ export function augmentationSpecs(t: RunConfig["data"]["transforms"], spatialDim
   return specs;
 }
 
-/** The shuffled, augmented training batches of a run (evaluation reads its splits directly). */
-export function trainBatches(config: RunConfig, trainSet: InMemoryDataset, tasks: TaskNames): BatchSource {
+/**
+ * The shuffled (or weight-drawn), augmented training batches of a run (evaluation reads its splits
+ * directly).
+ */
+export function trainBatches(
+  config: RunConfig,
+  trainSet: InMemoryDataset,
+  tasks: TaskNames,
+  sampleWeights?: ArrayLike<number>,
+): BatchSource {
   const specs = augmentationSpecs(config.data.transforms, trainSet.itemShape.length - 1);
   return arraySource(trainSet, {
     batchSize: config.train.batch_size,
@@ -102,6 +112,7 @@ export function trainBatches(config: RunConfig, trainSet: InMemoryDataset, tasks
     augment: specs.length > 0 ? new Compose(specs) : undefined,
     shard: currentShard(),
     device: config.train.device,
+    sampleWeights,
   });
 }
 
@@ -130,7 +141,7 @@ export async function trainMethod(o: TrainMethodOptions): Promise<TrainResult> {
   const criterion = selectionCriterion(config.train.select_by, tasks.primary);
   const result = await train({
     method,
-    data: trainBatches(config, o.trainSet, tasks),
+    data: trainBatches(config, o.trainSet, tasks, o.sampleWeights),
     epochs: config.train.epochs,
     seed: config.seed,
     outDir: isWriterRank() ? o.dir : undefined, // every rank resumes from rank 0's checkpoint

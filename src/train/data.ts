@@ -5,7 +5,7 @@
 import { perRankBatchSize, rankShare, type Shard } from "../dist/sampler.js";
 import { type Batch, type DataBatch, type TaskNames, toBatch } from "../methods/batch.js";
 import type { Device } from "../tensor/tensor.js";
-import { hashSeed, permutation } from "../util/random.js";
+import { hashSeed, permutation, weightedDraw } from "../util/random.js";
 
 /** Batches of one epoch; called once per epoch. Batches are converted to tensors lazily, per step. */
 export type BatchSource = (epoch: number) => Iterable<() => Batch> | AsyncIterable<() => Batch>;
@@ -40,6 +40,12 @@ export interface ArraySourceOptions {
   shard?: Shard;
   /** where the batches' tensors go: the method's device (Method.device); default "cpu" */
   device?: Device;
+  /**
+   * Weighted sampling (group-balanced peers): each epoch draws `length` rows with replacement,
+   * row i with probability sampleWeights[i] / sum (torch's WeightedRandomSampler), a fresh draw per
+   * epoch from (seed, epoch). Without it every row is seen once per epoch in shuffled order.
+   */
+  sampleWeights?: ArrayLike<number>;
 }
 
 /** A per-item transform drawn from a seed, such as src/data/transforms' Compose. */
@@ -55,13 +61,23 @@ export function augmentSeed(seed: number, epoch: number, row: number): number {
   return hashSeed(seed, epoch, row, AUGMENT_SALT);
 }
 
-/** Shuffled mini-batches of an in-memory split; the order of epoch e is permutation(hashSeed(seed, e)). */
+/** Salt of the weighted draws, so they differ from the shuffle of the same epoch. */
+const SAMPLER_SALT = 0x5a3b;
+
+/**
+ * Shuffled mini-batches of an in-memory split; the order of epoch e is permutation(hashSeed(seed, e)),
+ * or with sampleWeights the weighted draw weightedDraw(w, length, hashSeed(seed, e, SAMPLER_SALT)).
+ */
 export function arraySource(ds: ArrayDataset, o: ArraySourceOptions): BatchSource {
   if (o.shard) perRankBatchSize(o.batchSize, o.shard);
+  const weights = o.sampleWeights;
+  if (weights && weights.length !== ds.length)
+    throw new Error(`arraySource: ${weights.length} sample weights for a split of ${ds.length} rows`);
   const itemSize = ds.itemShape.reduce((a, b) => a * b, 1);
   return function* (epoch: number) {
-    const order =
-      o.shuffle === false
+    const order = weights
+      ? weightedDraw(weights, ds.length, hashSeed(o.seed ?? 0, epoch, SAMPLER_SALT))
+      : o.shuffle === false
         ? Int32Array.from({ length: ds.length }, (_, i) => i)
         : permutation(ds.length, hashSeed(o.seed ?? 0, epoch));
     const dropLast = o.dropLast ?? true;

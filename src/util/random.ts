@@ -137,3 +137,35 @@ export function permutation(n: number, seed: number): Int32Array {
 export function epochPermutation(n: number, seed: number, epoch: number): Int32Array {
   return permutation(n, hashSeed(seed, epoch, 0x5eed));
 }
+
+/**
+ * n row indices drawn with replacement, row i with probability weights[i] / sum(weights) (torch's
+ * WeightedRandomSampler(weights, n, replacement=True)); rows of weight 0 are never drawn.
+ */
+export function weightedDraw(weights: ArrayLike<number>, n: number, seed: number): Int32Array {
+  const cumulative = new Float64Array(weights.length);
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i];
+    if (!(w >= 0 && Number.isFinite(w)))
+      throw new Error(`weightedDraw: weight ${i} is ${w}; weights must be finite and >= 0`);
+    total += w;
+    cumulative[i] = total;
+  }
+  if (!(total > 0)) throw new Error(`weightedDraw: the ${weights.length} weights sum to ${total}`);
+  const rng = new Rng(seed);
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    // The first row whose cumulative weight exceeds u (binary search); u < total, so one exists.
+    const u = rng.next() * total;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cumulative[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
+    out[k] = lo;
+  }
+  return out;
+}

@@ -460,4 +460,8 @@ test("a key added at its no-op value leaves the row hashes as recorded; another 
   // Recorded in the full tier's rows.jsonl (2026-12-01) before estimator.linear existed: a schema
   // change that moves this hash makes every recorded row run again, so it must be deliberate.
   assert.equal(configHash(demo, "full", 0, "erm"), "7d83d66e");
+  // method.balance_by (round 6): kernel-rw pins "loss", its round-5 behaviour, and keeps its hash;
+  // kernel-rs differs from it by "sampler" alone; erm does not read the key.
+  assert.equal(configHash(demo, "full", 0, "mimmx@kernel-rw"), "0c6ccf3b");
+  assert.notEqual(configHash(demo, "full", 0, "mimmx@kernel-rs"), "0c6ccf3b");
 });

@@ -42,7 +42,7 @@ describe("config: valid files", () => {
     assert.equal(c.seed, 0);
     assert.equal(c.data.spurions[0].ratio, 0.9);
     assert.equal(c.method.name, "mimmx");
-    assert.equal(c.method.preset, "kernel-rw", "mimmx without a preset gets its default");
+    assert.equal(c.method.preset, "kernel-rs", "mimmx without a preset gets its default");
     assert.equal(c.method.estimator.critic, "kernel");
     assert.equal(c.method.estimator.hidden, 64);
     assert.equal(c.train.optimizer, "adam");

@@ -64,16 +64,18 @@ describe("method.preset", () => {
   });
 
   it("published equals the schema defaults; mimmx's default is the preset the suite chose", () => {
-    assert.equal(DEFAULT_PRESET.mimmx, "kernel-rw");
+    assert.equal(DEFAULT_PRESET.mimmx, "kernel-rs");
     const byDefault = parseConfig(base);
     const published = parseConfig(`${base}method: {preset: published}\n`);
     const none = parseConfig(`${base}method: {preset: none}\n`);
-    const chosen = parseConfig(`${base}method: {preset: kernel-rw}\n`);
-    assert.equal(byDefault.method.preset, "kernel-rw");
+    const chosen = parseConfig(`${base}method: {preset: kernel-rs}\n`);
+    assert.equal(byDefault.method.preset, "kernel-rs");
     assert.deepEqual(chosen, byDefault);
     assert.equal(none.method.preset, "none");
     assert.deepEqual({ ...none, method: { ...none.method, preset: "published" } }, published);
-    // What the default sets (docs/tuning-log.md, round 5).
+    // What the default sets (docs/tuning-log.md, rounds 5 and 6).
+    assert.equal(byDefault.method.balance_by, "sampler");
+    assert.equal(parseConfig(`${base}method: {preset: kernel-rw}\n`).method.balance_by, "loss");
     assert.equal(byDefault.method.spurion_view, "labels");
     assert.equal(byDefault.method.estimator.critic, "kernel");
     assert.equal(byDefault.method.y_loss, "reweight");

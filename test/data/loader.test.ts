@@ -272,10 +272,14 @@ test("disk cache: another pipeline is another key; an unwritable folder is repor
   assert.match(l.summary().warnings[0], /data cache: cannot write to .*a-file\/cache.*continuing without/);
 });
 
-test("cache folder: off switch, explicit folder, MIMMX_CACHE_DIR, else .cache/mimmx under the data root", () => {
+test("cache folder: off switch, explicit folder, MIMMX_CACHE_DIR, else the user's XDG cache", () => {
   assert.equal(resolveCacheDir(false, "/data", { MIMMX_CACHE_DIR: "/fast" }), false);
   assert.equal(resolveCacheDir("/x/c", "/data", {}), "/x/c");
   assert.equal(resolveCacheDir("c", "/data", {}), "/data/c");
   assert.equal(resolveCacheDir(true, "/data", { MIMMX_CACHE_DIR: "/fast" }), "/fast");
-  assert.equal(resolveCacheDir(undefined, "/data", {}), "/data/.cache/mimmx");
+  // by default the user's cache, never the data folder (XDG base directories; a relative
+  // XDG_CACHE_HOME is invalid there and ignored)
+  assert.equal(resolveCacheDir(undefined, "/data", {}, "/home/u"), "/home/u/.cache/mimmx");
+  assert.equal(resolveCacheDir(true, "/data", { XDG_CACHE_HOME: "/xdg" }, "/home/u"), "/xdg/mimmx");
+  assert.equal(resolveCacheDir(true, "/data", { XDG_CACHE_HOME: "rel" }, "/home/u"), "/home/u/.cache/mimmx");
 });

@@ -15,8 +15,8 @@ import {
   buildMethod,
   dfrFitSeed,
   dfrSplitOf,
-  lastLayerInputsOf,
   prepareData,
+  refitInputsOf,
   stagePeer,
   subsetOf,
   taskLabelsOf,
@@ -99,71 +99,127 @@ describe("peer stages", () => {
     assert.equal(stage.record.error_set, expected.length);
   });
 
-  it("DFR: ERM selects on the selection part; only the last layer is refitted, on the held-out part", async () => {
-    const data = await prepareData(config);
-    const dir = tmp();
-    torch.manualSeed(config.seed);
-    const dfr = buildMethod(config, data.tasks, "dfr");
-    assert.ok(dfr instanceof Dfr);
-    const validation = data.splits.validation;
-    const stage = await stagePeer({
-      config,
-      method: dfr,
-      tasks: data.tasks,
-      trainSet: data.splits.train,
-      validation,
-      dir,
-      label: "dfr",
-      log: quiet,
+  for (const name of ["reweight", "groupdro"] as const)
+    it(`${name}: the sampler stage hands the batch source row weights that balance every (y, z_i) cell; the loss stage none`, async () => {
+      const data = await prepareData(config);
+      const train = data.splits.train;
+      const stageOf = async (balance_by: "sampler" | "loss") => {
+        const c = resolveDefaults({ ...BASE, method: { ...BASE.method, balance_by } }, "test");
+        const m = buildMethod(c, data.tasks, name);
+        const stage = await stagePeer({
+          config: c,
+          method: m,
+          tasks: data.tasks,
+          trainSet: train,
+          validation: data.splits.validation,
+          dir: tmp(),
+          label: name,
+          log: quiet,
+        });
+        return stage;
+      };
+      const loss = await stageOf("loss");
+      assert.equal(loss.sampleWeights, undefined);
+      if (name === "reweight") assert.equal(loss.record.balance_by, "loss");
+      const sampled = await stageOf("sampler");
+      const w = sampled.sampleWeights as Float64Array;
+      assert.equal(w.length, train.length);
+      assert.equal(sampled.record.balance_by, "sampler");
+      // every (y, z_i) cell carries the same total weight: the sampler draws each as often
+      const y = train.labels[data.tasks[0].name];
+      for (const t of data.tasks.slice(1)) {
+        const z = train.labels[t.name];
+        const totals = new Map<string, number>();
+        for (let r = 0; r < train.length; r++)
+          totals.set(`${y[r]},${z[r]}`, (totals.get(`${y[r]},${z[r]}`) ?? 0) + w[r]);
+        const v = [...totals.values()];
+        assert.equal(v.length, 4, `${t.name}: ${[...totals.keys()]}`);
+        for (const x of v) assert.ok(Math.abs(x - v[0]) < 1e-6 * v[0], `${t.name}: ${v}`);
+      }
     });
-    const split = dfrSplitOf(config, dfr, validation);
-    assert.equal(split.holdout.length + split.selection.length, validation.length);
-    assert.equal(new Set([...split.holdout, ...split.selection]).size, validation.length);
-    // the training loop validates on the selection part only
-    assert.equal(stage.validation.length, split.selection.length);
-    assert.deepEqual(
-      stage.validation.labels.y,
-      Int32Array.from(split.selection, (r) => validation.labels.y[r]),
-    );
-    // a few ERM steps, then the refit
-    for (let s = 0; s < 3; s++)
-      torch.tidy(() =>
-        dfr.update({
-          x: torch.tensor(data.splits.train.images.subarray(0, 16 * 784), { shape: [16, 1, 28, 28] }),
-          y: torch.tensor(data.splits.train.labels.y.subarray(0, 16), { dtype: "int64" }),
-          z: [],
-        }),
+
+  for (const features of ["last_layer", "embedding"] as const)
+    it(`DFR (${features}): ERM selects on the selection part; only the refitted layers change, to the fit on the held-out part`, async () => {
+      const cfg = resolveDefaults(
+        { ...BASE, method: { ...BASE.method, dfr: { ...BASE.method?.dfr, features } } },
+        "test",
       );
-    const before = snapshot(dfr);
-    const record = stage.finish?.(dfr) as { dfr: { c: number; subset_rows: number } };
-    for (const [k, v] of snapshot(dfr)) {
-      const changed = JSON.stringify(v) !== JSON.stringify(before.get(k));
-      assert.equal(changed, k.startsWith("model.heads.0."), `${k} changed: ${changed}`);
-    }
-    // the head is exactly the fit on balanced subsets of the held-out rows, C chosen on the selection rows
-    const holdout = subsetOf(validation, split.holdout, "h");
-    const selection = subsetOf(validation, split.selection, "s");
-    const h = lastLayerInputsOf(dfr, holdout);
-    const s = lastLayerInputsOf(dfr, selection);
-    const fit = fitDfrHead(
-      { x: h.x, labels: taskLabelsOf(holdout, dfr.tasks) },
-      { x: s.x, labels: taskLabelsOf(selection, dfr.tasks) },
-      h.d,
-      [2, 2, 2],
-      { ...dfr.groupOptions, subsamples: 2, cGrid: [1, 0.1], seed: dfrFitSeed(config) },
-    );
-    assert.equal(record.dfr.c, fit.c);
-    assert.equal(record.dfr.subset_rows, fit.subsets[0].length);
-    const w = snapshot(dfr).get("model.heads.0.weight") as number[];
-    fit.fit.weight.forEach((v, f) => {
-      assert.ok(Math.abs(w[h.d + f] - v) < 1e-5, `weight ${f}: ${w[h.d + f]} vs ${v}`);
+      const data = await prepareData(cfg);
+      const dir = tmp();
+      torch.manualSeed(cfg.seed);
+      const dfr = buildMethod(cfg, data.tasks, "dfr");
+      assert.ok(dfr instanceof Dfr);
+      assert.equal(dfr.refitOn, features);
+      const validation = data.splits.validation;
+      const stage = await stagePeer({
+        config: cfg,
+        method: dfr,
+        tasks: data.tasks,
+        trainSet: data.splits.train,
+        validation,
+        dir,
+        label: "dfr",
+        log: quiet,
+      });
+      const split = dfrSplitOf(cfg, dfr, validation);
+      assert.equal(split.holdout.length + split.selection.length, validation.length);
+      assert.equal(new Set([...split.holdout, ...split.selection]).size, validation.length);
+      // the training loop validates on the selection part only
+      assert.equal(stage.validation.length, split.selection.length);
+      assert.deepEqual(
+        stage.validation.labels.y,
+        Int32Array.from(split.selection, (r) => validation.labels.y[r]),
+      );
+      // a few ERM steps, then the refit
+      for (let s = 0; s < 3; s++)
+        torch.tidy(() =>
+          dfr.update({
+            x: torch.tensor(data.splits.train.images.subarray(0, 16 * 784), { shape: [16, 1, 28, 28] }),
+            y: torch.tensor(data.splits.train.labels.y.subarray(0, 16), { dtype: "int64" }),
+            z: [],
+          }),
+        );
+      // the refit's inputs, taken before the refit rewrites anything
+      const holdout = subsetOf(validation, split.holdout, "h");
+      const selection = subsetOf(validation, split.selection, "s");
+      const h = refitInputsOf(dfr, holdout);
+      const s = refitInputsOf(dfr, selection);
+      assert.equal(h.d, features === "embedding" ? 256 : 4, "the small CNN's embedding, or f_y (k = 4)");
+      const before = snapshot(dfr);
+      const record = stage.finish?.(dfr) as { dfr: { c: number; subset_rows: number } };
+      const refitted = (k: string) =>
+        k.startsWith("model.heads.0.") || (features === "embedding" && k.startsWith("model.encoder.out."));
+      for (const [k, v] of snapshot(dfr)) {
+        const changed = JSON.stringify(v) !== JSON.stringify(before.get(k));
+        if (!refitted(k)) assert.equal(changed, false, `${k} changed`);
+      }
+      // the model is exactly the fit on balanced subsets of the held-out rows, C chosen on the selection rows
+      const fit = fitDfrHead(
+        { x: h.x, labels: taskLabelsOf(holdout, dfr.tasks) },
+        { x: s.x, labels: taskLabelsOf(selection, dfr.tasks) },
+        h.d,
+        [2, 2, 2],
+        { ...dfr.groupOptions, subsamples: 2, cGrid: [1, 0.1], seed: dfrFitSeed(cfg) },
+      );
+      assert.equal(record.dfr.c, fit.c);
+      assert.equal(record.dfr.subset_rows, fit.subsets[0].length);
+      // logit(class 1) - logit(class 0) of the refitted model = the fit's score, row by row
+      const out = infer(dfr, selection);
+      for (let r = 0; r < selection.length; r++) {
+        let score = fit.fit.bias[0];
+        for (let f = 0; f < h.d; f++) score += fit.fit.weight[f] * s.x[r * h.d + f];
+        const got = out.logits[0][2 * r + 1] - out.logits[0][2 * r];
+        assert.ok(
+          Math.abs(got - score) < 1e-3 * Math.max(1, Math.abs(score)),
+          `row ${r}: ${got} vs ${score}`,
+        );
+      }
+      // balanced subsets of the held-out part: every (y, z_i) cell of each subset the same size
+      for (const rows of fit.subsets) {
+        assert.ok(rows.every((r) => r < holdout.length));
+      }
+      assert.ok(existsSync(join(dir, "final.safetensors")));
     });
-    // balanced subsets of the held-out part: every (y, z_i) cell of each subset the same size
-    for (const rows of fit.subsets) {
-      assert.ok(rows.every((r) => r < holdout.length));
-    }
-    assert.ok(existsSync(join(dir, "final.safetensors")));
-  });
 });
 
 describe("mimmx train --compare erm,subsample,reweight,dfr,jtt", () => {
@@ -202,6 +258,7 @@ describe("mimmx train --compare erm,subsample,reweight,dfr,jtt", () => {
     const sub = trainJson("subsample");
     assert.ok(sub.subset_rows > 0 && sub.subset_rows < sub.train_rows, JSON.stringify(sub));
     assert.ok(trainJson("reweight").max_weight > 1);
+    assert.equal(trainJson("reweight").balance_by, "sampler");
     const jtt = trainJson("jtt");
     assert.equal(jtt.upweight, 7);
     assert.equal(

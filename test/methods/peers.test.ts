@@ -233,11 +233,11 @@ describe("reweight", () => {
     assert.ok(Math.abs(got - expected) < 1e-6, `${got} vs ${expected}`);
   });
 
-  it("the update's loss is the per-sample CE weighted by the training split's inverse group shares", () => {
+  it("balance_by loss: the update's loss is the per-sample CE weighted by the training split's inverse group shares", () => {
     const ds = shortcutDataset(48, 5, 0.8);
     const labels = [ds.labels.y, ds.labels.z0, ds.labels.z1];
     torch.manualSeed(0);
-    const m = new Reweight({ ...common, scheme: "joint", minCount: 1 });
+    const m = new Reweight({ ...common, scheme: "joint", minCount: 1, balanceBy: "loss" });
     m.fitGroups(labels);
     // hand weights: 1 / n_cell, scaled to mean 1
     const counts = new Map<string, number>();
@@ -268,6 +268,36 @@ describe("reweight", () => {
         den += w[r];
       }
       return num / den;
+    });
+    const got = m.update(batch)["ce/y"];
+    assert.ok(Math.abs(got - expected) < 1e-4, `${got} vs ${expected}`);
+  });
+
+  it("balance_by sampler (default): the update's loss is plain CE, and the row weights are the loss form's weights", () => {
+    const ds = shortcutDataset(48, 5, 0.8);
+    const labels = [ds.labels.y, ds.labels.z0, ds.labels.z1];
+    torch.manualSeed(0);
+    const m = new Reweight({ ...common, scheme: "joint", minCount: 1 });
+    assert.equal(m.objective.by, "sampler");
+    m.fitGroups(labels);
+    const batch = asBatch(ds);
+    // the sampler's per-row weights of the split are the weights the loss form puts on the same rows
+    const rowW = m.objective.rowWeights(labels);
+    const batchW = m.sampleWeights(batch);
+    for (let r = 0; r < ds.length; r++) assert.ok(Math.abs(rowW[r] - batchW[r]) < 1e-5, `row ${r}`);
+    const expected = torch.tidy(() => {
+      m.model.train();
+      const lg = torch
+        .noGrad(() => m.model.heads.head(0, m.model.split(m.model.forward(batch.x))[0]))
+        .toArray();
+      let sum = 0;
+      for (let r = 0; r < ds.length; r++) {
+        const a = lg[2 * r];
+        const b = lg[2 * r + 1];
+        const mx = Math.max(a, b);
+        sum += mx + Math.log(Math.exp(a - mx) + Math.exp(b - mx)) - (ds.labels.y[r] === 0 ? a : b);
+      }
+      return sum / ds.length;
     });
     const got = m.update(batch)["ce/y"];
     assert.ok(Math.abs(got - expected) < 1e-4, `${got} vs ${expected}`);

@@ -5,12 +5,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { linearProbe } from "../../src/eval/probe.js";
 import {
+  classMedian,
   conditionalDependence,
   dependenceFromKernel,
   groupContrasts,
+  median,
   rbfKernel,
+  squaredDistances,
   standardisedLinearKernel,
 } from "../../src/mi/kernel-dependence.js";
+import { KernelPairEstimators } from "../../src/mi/kernel-pairs.js";
 import * as torch from "../../src/tensor/index.js";
 import { Rng } from "../../src/util/random.js";
 import { gradcheck, uniform } from "../helpers/gradcheck.js";
@@ -185,5 +189,55 @@ describe("kernel conditional dependence", () => {
     // Scale-free: the features times 10 score the same.
     const scaled = dependenceFromKernel(standardisedLinearKernel(f.mul(10)), y, z, 2, 2).item();
     assert.ok(Math.abs(scaled - got) < 1e-4 * Math.max(1, got), `${scaled} vs ${got}`);
+  });
+
+  it("the class bandwidth is the median squared distance over same-class pairs, and the estimator uses it", () => {
+    const rng = new Rng(9);
+    const n = 21;
+    // two classes far apart along the first axis: the batch median is a between-class distance
+    const y: number[] = Array.from({ length: n }, (_, i) => (i < 11 ? 0 : 1));
+    y[3] = -1; // an unknown label takes no part
+    const z = Array.from({ length: n }, () => (rng.next() < 0.5 ? 1 : 0));
+    const vals = Float32Array.from({ length: n * 2 }, (_, k) =>
+      k % 2 === 0 ? 10 * (y[k >> 1] === 1 ? 1 : 0) + rng.normal() : rng.normal(),
+    );
+    const f = torch.tensor(vals, { shape: [n, 2] });
+    const fr = rows(f);
+    const within: number[] = [];
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++)
+        if (y[i] >= 0 && y[i] === y[j]) within.push((fr[i][0] - fr[j][0]) ** 2 + (fr[i][1] - fr[j][1]) ** 2);
+    within.sort((a, b) => a - b);
+    const want = within[Math.floor(within.length / 2)];
+    const h = classMedian(squaredDistances(f).toArray(), y);
+    assert.ok(Math.abs(h - want) < 1e-3 * want, `${h} vs ${want}`);
+    // the estimator with bandwidth_pairs "class" scores with exactly that h
+    const est = new KernelPairEstimators([{ name: "y;z", a: [0], c: [1], spurion: 0 }], [2, 2], {
+      critic: "kernel",
+      bandwidthPairs: "class",
+    });
+    const zView = torch.tensor(
+      z.flatMap((v) => (v === 1 ? [0, 1] : [1, 0])),
+      { shape: [n, 2] },
+    );
+    const got = est.estimates([f, zView], torch.tensor(y, { dtype: "int64" }))[0];
+    const byHand = conditionalDependence(f, y, z, 2, 2, undefined, h).item();
+    assert.ok(Math.abs(got - byHand) < 1e-6, `${got} vs ${byHand}`);
+    // and not the batch median's value (the between-class pairs make that one ~20 times larger)
+    const batchScale = conditionalDependence(f, y, z, 2, 2).item();
+    assert.ok(Math.abs(got - batchScale) > 1e-3, `${got} vs ${batchScale}`);
+  });
+});
+
+describe("median", () => {
+  it("is the element of rank floor(n / 2) a sort finds, ties and odd/even lengths included", () => {
+    const rng = new Rng(3);
+    for (const n of [1, 2, 3, 10, 101, 16384]) {
+      for (const ties of [false, true]) {
+        const a = Float32Array.from({ length: n }, () => (ties ? Math.floor(rng.next() * 5) : rng.normal()));
+        const sorted = Float64Array.from(a).sort();
+        assert.equal(median(a), sorted[Math.floor(n / 2)], `n ${n} ties ${ties}`);
+      }
+    }
   });
 });

@@ -107,7 +107,7 @@ function checkLabelMapping(
 const dataCache: Schema<boolean | string> = {
   expected: "true, false or the folder of the prepared-image cache",
   description:
-    "On-disk cache of prepared images: true = $MIMMX_CACHE_DIR, else ROOT/.cache/mimmx; a folder (relative to data.root); false = off.",
+    "On-disk cache of prepared images: true = $MIMMX_CACHE_DIR, else $XDG_CACHE_HOME/mimmx, else ~/.cache/mimmx (never the data folder unless named); a folder (relative to data.root); false = off.",
   required: true,
   defaultValue: () => true,
   parse(v, path, ctx) {

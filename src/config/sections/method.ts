@@ -69,6 +69,11 @@ export const estimatorSchema = obj<EstimatorConfig>(
           "kernel: the RBF kernel is the mean of exp(-d^2 / (2 m h)) over these multipliers m of h, the batch's median squared distance.",
       },
     ),
+    bandwidth_pairs: oneOf(["batch", "class"] as const, {
+      default: "batch",
+      description:
+        'kernel: the pairs whose median squared distance is h: every pair of the batch ("batch") or only pairs of the same class of y ("class"). D compares rows within a class only, so "class" keeps the kernel at their scale however far apart f_y puts the classes.',
+    }),
     linear: bool({
       default: false,
       description:
@@ -254,6 +259,11 @@ export const methodSchema = obj<MethodConfig>(
       description:
         'The loss on y: cross-entropy ("ce", published), GroupDRO\'s weighted group losses ("groupdro": step size method.groupdro.eta, groups method.groups) or the group-balanced reweighted cross-entropy of method reweight ("reweight": groups method.groups, floor method.group_min_count).',
     }),
+    balance_by: oneOf(["sampler", "loss"] as const, {
+      default: "sampler",
+      description:
+        'How the group-balancing weights of reweight (and mimmx\'s y_loss "reweight") are applied: "sampler" draws each epoch\'s training rows with replacement, with probability proportional to the weight (torch\'s WeightedRandomSampler, as Idrissi et al.\'s code), and trains on plain cross-entropy; "loss" keeps the shuffled rows and weights each row\'s cross-entropy. groupdro: "sampler" draws its batches the same way (Sagawa et al.\'s --reweight_groups), "loss" shuffles and leaves the balancing to its group weights.',
+    }),
     adversarial: obj(
       { lambda: num({ min: 0, default: 1, description: "Gradient-reversal strength." }) },
       { description: "Options of method adversarial." },
@@ -292,6 +302,11 @@ export const methodSchema = obj<MethodConfig>(
           description:
             "Inverse L1 strengths tried; the one with the best selection worst-group accuracy is kept.",
         }),
+        features: oneOf(["embedding", "last_layer"] as const, {
+          default: "embedding",
+          description:
+            "What the classifier is refitted on: the encoder's embedding, the input of its last shared layer (\"embedding\", the paper's; that layer's f_y rows and the y head are rewritten to compute the fit), or f_y, the input of the y head's last layer (\"last_layer\").",
+        }),
       },
       { description: "Options of method dfr (Kirichenko et al. 2022)." },
     ),
@@ -329,10 +344,11 @@ export const methodSchema = obj<MethodConfig>(
         spurion_view: ["mimmx"],
         mi_distribution: ["mimmx"],
         y_loss: ["mimmx"],
+        balance_by: ["reweight", "groupdro", "mimmx"],
         adversarial: ["adversarial"],
         groupdro: ["groupdro"],
         groups: ["groupdro", "subsample", "reweight", "dfr", "mimmx"],
-        group_min_count: ["subsample", "reweight", "dfr", "mimmx"],
+        group_min_count: ["subsample", "reweight", "dfr", "groupdro", "mimmx"],
         dfr: ["dfr"],
         jtt: ["jtt"],
         spurion: ["mimm"],

@@ -6,6 +6,7 @@ import type { KernelEstimatorConfig } from "../../mi/kernel-pairs.js";
 import type { PairSet } from "../../mi/pair-sets.js";
 import type { GroupScheme } from "../groups.js";
 import type { CommonConfig } from "../method.js";
+import type { BalanceBy } from "../reweight-loss.js";
 import type { GradientRoute } from "./assemble.js";
 import type { ScalingScope } from "./scale.js";
 
@@ -85,7 +86,7 @@ export interface MimmxSwitches {
 export type YLoss =
   | { kind: "ce" }
   | { kind: "groupdro"; eta: number; groups: GroupScheme }
-  | { kind: "reweight"; groups: GroupScheme; minCount: number };
+  | { kind: "reweight"; groups: GroupScheme; minCount: number; by?: BalanceBy };
 
 /** GradNorm loss weights w_k (../gradnorm.ts), or none (every w_k = 1). */
 export type GradNormSwitch =
