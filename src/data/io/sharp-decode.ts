@@ -69,9 +69,12 @@ export async function decodeWithSharp(
   let raw: { data: Buffer; info: OutputInfo };
   try {
     let pipeline = sharp(buf, { sequentialRead: true, failOn: "error" });
-    // libvips turns 16-bit data into 8-bit sRGB unless told to keep a 16-bit colour space.
+    // libvips turns every image into sRGB on output unless told otherwise: 16-bit data into 8 bits,
+    // and one gray band into three (for a gray JPEG a third of the decode's time, and three times
+    // the bytes). So gray stays gray and 16 bits stay 16.
     if (layout.depth === "ushort")
       pipeline = pipeline.toColourspace(layout.channels === 1 ? "grey16" : "rgb16");
+    else if (layout.channels === 1) pipeline = pipeline.toColourspace("b-w");
     raw = await pipeline.raw({ depth: layout.depth }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     const what = format === "png" ? "corrupt or truncated PNG" : "corrupt or unsupported JPEG";

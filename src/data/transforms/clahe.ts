@@ -105,62 +105,117 @@ export function clahe(img: ImageArray, o: ClaheOptions = {}): ImageArray {
 
   const out = new Float32Array(img.data.length);
   const src = img.data;
+  const tiling: Tiling = { ty, tx, th, tw, bins, top, limit, lutScale, srcX, srcY, W };
   for (let c = 0; c < C; c++) {
     const base = c * H * W;
-    // Nearest level, clamped to [0, top] (NaN -> 0); v * top + 0.5 truncated = round for v >= 0.
-    for (let i = 0; i < H * W; i++) {
-      const v = src[base + i];
-      levels[i] = v >= 1 ? top : v > 0 ? (v * top + 0.5) | 0 : 0;
-    }
-    for (let j = 0; j < ty; j++) {
-      for (let i = 0; i < tx; i++) {
-        hist.fill(0, 0, bins);
-        for (let y = j * th; y < (j + 1) * th; y++) {
-          const row = srcY[y] * W;
-          for (let x = i * tw; x < (i + 1) * tw; x++) hist[levels[row + srcX[x]]]++;
-        }
-        if (limit > 0) {
-          let clipped = 0;
-          for (let b = 0; b < bins; b++) {
-            if (hist[b] > limit) {
-              clipped += hist[b] - limit;
-              hist[b] = limit;
-            }
-          }
-          const batch = Math.floor(clipped / bins);
-          let residual = clipped - batch * bins;
-          for (let b = 0; b < bins; b++) hist[b] += batch;
-          if (residual > 0) {
-            const step = Math.max(Math.floor(bins / residual), 1);
-            for (let b = 0; b < bins && residual > 0; b += step, residual--) hist[b]++;
-          }
-        }
-        const off = (j * tx + i) * bins;
-        let sum = 0;
-        for (let b = 0; b < bins; b++) {
-          sum += hist[b];
-          const v = roundHalfEven(Math.fround(sum * lutScale));
-          lut[off + b] = Math.min(v, top);
-        }
-      }
-    }
-    for (let y = 0; y < H; y++) {
-      const f = Math.fround(Math.fround(y * invTh) - 0.5);
-      const t0 = Math.floor(f);
-      const fy = f - t0;
-      const r0 = Math.max(t0, 0) * tx * bins;
-      const r1 = Math.min(t0 + 1, ty - 1) * tx * bins;
-      const row = y * W;
-      for (let x = 0; x < W; x++) {
-        const q = levels[row + x];
-        const a = lx0[x] + q;
-        const b = lx1[x] + q;
-        const fx = wx[x];
-        const upper = lut[r0 + a] + (lut[r0 + b] - lut[r0 + a]) * fx;
-        const lower = lut[r1 + a] + (lut[r1 + b] - lut[r1 + a]) * fx;
-        out[base + row + x] = (upper + (lower - upper) * fy) * invTop;
-      }
-    }
+    quantise(src, base, H * W, top, levels);
+    for (let j = 0; j < ty; j++) for (let i = 0; i < tx; i++) tileMap(levels, tiling, j, i, hist, lut);
+    blend(levels, lut, out, base, H, W, { lx0, lx1, wx, invTh, invTop, tx, ty, bins });
   }
   return { data: out, shape: img.shape.slice(), spacing: img.spacing?.slice(), affine: img.affine };
+}
+
+/** The constants of one image's tiling (see clahe). */
+interface Tiling {
+  ty: number;
+  tx: number;
+  th: number;
+  tw: number;
+  bins: number;
+  top: number;
+  limit: number;
+  lutScale: number;
+  srcX: Int32Array;
+  srcY: Int32Array;
+  W: number;
+}
+
+// The three loops below are separate functions so that V8 optimises each on its own: in one large
+// function the blend ran at about a third of this speed.
+
+/** Nearest level of each pixel, clamped to [0, top] (NaN -> 0); v * top + 0.5 truncated = round for v >= 0. */
+function quantise(src: Float32Array, base: number, n: number, top: number, levels: Int32Array): void {
+  for (let i = 0; i < n; i++) {
+    const v = src[base + i];
+    levels[i] = v >= 1 ? top : v > 0 ? (v * top + 0.5) | 0 : 0;
+  }
+}
+
+/** Tile (j, i)'s clipped histogram and its equalising map, into lut at the tile's offset. */
+function tileMap(
+  levels: Int32Array,
+  t: Tiling,
+  j: number,
+  i: number,
+  hist: Int32Array,
+  lut: Float32Array,
+): void {
+  const { th, tw, bins, limit, top, lutScale, srcX, srcY, W } = t;
+  hist.fill(0, 0, bins);
+  for (let y = j * th; y < (j + 1) * th; y++) {
+    const row = srcY[y] * W;
+    for (let x = i * tw; x < (i + 1) * tw; x++) hist[levels[row + srcX[x]]]++;
+  }
+  if (limit > 0) {
+    let clipped = 0;
+    for (let b = 0; b < bins; b++) {
+      if (hist[b] > limit) {
+        clipped += hist[b] - limit;
+        hist[b] = limit;
+      }
+    }
+    const batch = Math.floor(clipped / bins);
+    let residual = clipped - batch * bins;
+    for (let b = 0; b < bins; b++) hist[b] += batch;
+    if (residual > 0) {
+      const step = Math.max(Math.floor(bins / residual), 1);
+      for (let b = 0; b < bins && residual > 0; b += step, residual--) hist[b]++;
+    }
+  }
+  const off = (j * t.tx + i) * bins;
+  let sum = 0;
+  for (let b = 0; b < bins; b++) {
+    sum += hist[b];
+    const v = roundHalfEven(Math.fround(sum * lutScale));
+    lut[off + b] = Math.min(v, top);
+  }
+}
+
+/** Every pixel's bilinear blend of its four nearest tile maps, divided by top. */
+function blend(
+  levels: Int32Array,
+  lut: Float32Array,
+  out: Float32Array,
+  base: number,
+  H: number,
+  W: number,
+  t: {
+    lx0: Int32Array;
+    lx1: Int32Array;
+    wx: Float32Array;
+    invTh: number;
+    invTop: number;
+    tx: number;
+    ty: number;
+    bins: number;
+  },
+): void {
+  const { lx0, lx1, wx, invTh, invTop, tx, ty, bins } = t;
+  for (let y = 0; y < H; y++) {
+    const f = Math.fround(Math.fround(y * invTh) - 0.5);
+    const t0 = Math.floor(f);
+    const fy = f - t0;
+    const r0 = Math.max(t0, 0) * tx * bins;
+    const r1 = Math.min(t0 + 1, ty - 1) * tx * bins;
+    const row = y * W;
+    for (let x = 0; x < W; x++) {
+      const q = levels[row + x];
+      const a = lx0[x] + q;
+      const b = lx1[x] + q;
+      const fx = wx[x];
+      const upper = lut[r0 + a] + (lut[r0 + b] - lut[r0 + a]) * fx;
+      const lower = lut[r1 + a] + (lut[r1 + b] - lut[r1 + a]) * fx;
+      out[base + row + x] = (upper + (lower - upper) * fy) * invTop;
+    }
+  }
 }
