@@ -62,6 +62,26 @@ describe("arraySource with sampleWeights", () => {
     assert.notDeepEqual(rowsOf(2), rowsOf(3));
   });
 
+  it("under DDP every rank draws the same global order and takes its share of each batch", () => {
+    const batchesOf = (shard?: { rank: number; worldSize: number }) =>
+      [
+        ...(arraySource(ds, { batchSize: 16, tasks: TASK_NAMES, seed: 5, sampleWeights: w, shard })(
+          1,
+        ) as Iterable<() => { rows?: Int32Array }>),
+      ].map((b) => [...(b().rows ?? [])]);
+    const whole = batchesOf();
+    const r0 = batchesOf({ rank: 0, worldSize: 2 });
+    const r1 = batchesOf({ rank: 1, worldSize: 2 });
+    assert.equal(r0.length, whole.length);
+    whole.forEach((rows, i) => {
+      assert.deepEqual(
+        [...r0[i], ...r1[i]].sort((a, b) => a - b),
+        [...rows].sort((a, b) => a - b),
+        `batch ${i}`,
+      );
+    });
+  });
+
   it("refuses weights of another length", () => {
     assert.throws(
       () => arraySource(ds, { batchSize: 16, tasks: TASK_NAMES, sampleWeights: new Float64Array(3) }),
