@@ -332,7 +332,10 @@ export interface MethodConfig {
   mi_distribution: "train" | "balanced";
   /** The loss on y: cross-entropy, or GroupDRO's (eta: method.groupdro.eta, groups: method.groups). */
   y_loss: "ce" | "groupdro" | "reweight";
-  /** reweight and mimmx's y_loss "reweight": draw rows by weight ("sampler") or weight their losses. */
+  /**
+   * reweight and mimmx's y_loss "reweight": draw rows by weight ("sampler") or weight their losses;
+   * groupdro: group-balanced or shuffled batches.
+   */
   balance_by: "sampler" | "loss";
   adversarial: { lambda: number };
   groupdro: { eta: number };

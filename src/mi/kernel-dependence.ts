@@ -69,11 +69,21 @@ export function squaredDistances(f: Tensor): Tensor {
 
 /**
  * The mixed RBF kernel matrix [B, B] of f. `scale` h defaults to the median heuristic (see the file
- * comment), held constant for the gradient.
+ * comment), held constant for the gradient; a function gets the batch's squared distances
+ * (row-major, detached) and returns h, so a bandwidth from them (classMedian) needs no second pass.
  */
-export function rbfKernel(f: Tensor, bandwidths: number[] = DEFAULT_BANDWIDTHS, scale?: number): Tensor {
+export function rbfKernel(
+  f: Tensor,
+  bandwidths: number[] = DEFAULT_BANDWIDTHS,
+  scale?: number | ((d2: ArrayLike<number>) => number),
+): Tensor {
   const d2 = squaredDistances(f);
-  const h = scale ?? Math.max(1e-8, median(d2.detach().dataSync() as ArrayLike<number>));
+  const h =
+    typeof scale === "number"
+      ? scale
+      : (scale ?? ((d: ArrayLike<number>) => Math.max(1e-8, median(d))))(
+          d2.detach().dataSync() as ArrayLike<number>,
+        );
   let k: Tensor | null = null;
   for (const m of bandwidths) {
     const term = d2.mul(-1 / (2 * m * h)).exp();

@@ -12,7 +12,6 @@ import {
   DEFAULT_BANDWIDTHS,
   dependenceFromKernel,
   rbfKernel,
-  squaredDistances,
   standardisedLinearKernel,
 } from "./kernel-dependence.js";
 import type { PairEstimatorSet, PairTerms } from "./pair-estimators.js";
@@ -75,10 +74,7 @@ export class KernelPairEstimators implements PairEstimatorSet {
     if (!condition) throw new Error("kernel estimator: needs the primary labels y (condition)");
     const y = Int32Array.from(condition.dataSync() as ArrayLike<number | bigint>, Number);
     // Every pair scores the same f_y: one kernel matrix serves them all.
-    const scale =
-      this.bandwidthPairs === "class"
-        ? classMedian(squaredDistances(views[0].detach()).dataSync() as ArrayLike<number>, y)
-        : undefined;
+    const scale = this.bandwidthPairs === "class" ? (d2: ArrayLike<number>) => classMedian(d2, y) : undefined;
     const rbf = rbfKernel(views[0], this.bandwidths, scale);
     const k = this.linear ? rbf.add(standardisedLinearKernel(views[0])).div(2) : rbf;
     const values = this.pairs.map((p) =>
