@@ -201,6 +201,7 @@ void RegisterMath(Napi::Env env, Napi::Object e) {
     t.copy_(src);
     return a.env().Undefined();
   });
+  MIMMX_DEF(e, "relu_", { a.tensor(0).relu_(); return a.env().Undefined(); });
   MIMMX_DEF(e, "zero_", { a.tensor(0).zero_(); return a.env().Undefined(); });
   MIMMX_DEF(e, "fill_", { a.tensor(0).fill_(a.scalar(1)); return a.env().Undefined(); });
   MIMMX_DEF(e, "uniform_", { a.tensor(0).uniform_(a.number(1), a.number(2)); return a.env().Undefined(); });

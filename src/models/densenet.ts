@@ -1,6 +1,8 @@
 // DenseNet-121 (Huang et al. 2017) as a 2D encoder: dense blocks of BN-ReLU-conv1x1-BN-ReLU-conv3x3
 // layers whose outputs are concatenated, transitions that halve channels and resolution. Growth rate,
 // block sizes and initial width are configurable (tests build a tiny one); defaults are DenseNet-121's.
+// Every ReLU follows a BatchNorm and runs in place, as in torchvision's DenseNet: BatchNorm's backward
+// needs its input, not its output, so overwriting the output saves an activation per layer.
 
 import * as nn from "../nn/index.js";
 import { cat } from "../tensor/functions.js";
@@ -25,10 +27,10 @@ class DenseLayer extends nn.Module {
       "body",
       new nn.Sequential(
         new nn.BatchNorm2d(inC),
-        new nn.ReLU(),
+        new nn.ReLU(true),
         new nn.Conv2d(inC, bnSize * growth, 1, { bias: false }),
         new nn.BatchNorm2d(bnSize * growth),
-        new nn.ReLU(),
+        new nn.ReLU(true),
         new nn.Conv2d(bnSize * growth, growth, 3, { padding: 1, bias: false }),
       ),
     );
@@ -51,7 +53,7 @@ export class DenseNetEncoder extends Encoder {
     const layers: nn.Module[] = [
       new nn.Conv2d(cfg.inChannels ?? 1, c, 7, { stride: 2, padding: 3, bias: false }),
       new nn.BatchNorm2d(c),
-      new nn.ReLU(),
+      new nn.ReLU(true),
       new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
     ];
     blocks.forEach((n, b) => {
@@ -63,14 +65,14 @@ export class DenseNetEncoder extends Encoder {
         const half = Math.floor(c / 2);
         layers.push(
           new nn.BatchNorm2d(c),
-          new nn.ReLU(),
+          new nn.ReLU(true),
           new nn.Conv2d(c, half, 1, { bias: false }),
           new nn.AvgPool2d(2),
         );
         c = half;
       }
     });
-    layers.push(new nn.BatchNorm2d(c), new nn.ReLU());
+    layers.push(new nn.BatchNorm2d(c), new nn.ReLU(true));
     this.features = this.registerModule("features", new nn.Sequential(...layers));
     this.out = this.registerModule("out", new nn.Linear(c, this.featureDim));
   }

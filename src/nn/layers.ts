@@ -230,8 +230,15 @@ export class Identity extends Module {
   }
 }
 export class ReLU extends Module {
+  /**
+   * inplace: overwrite the input (PyTorch's ReLU(inplace=True)), saving one activation-sized
+   * allocation; only where nothing else reads the input, as after a BatchNorm in DenseNet's layers.
+   */
+  constructor(readonly inplace = false) {
+    super();
+  }
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return this.inplace ? x.relu_() : x.relu();
   }
 }
 export class LeakyReLU extends Module {

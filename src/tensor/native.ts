@@ -2,8 +2,8 @@
 // tensor layer talks to this object; everything else uses Tensor.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../util/package-root.js";
 
 /** The handle object the addon creates for each tensor. */
 export interface NativeTensor {
@@ -28,17 +28,6 @@ export interface NativeTensor {
 // biome-ignore lint/suspicious/noExplicitAny: the addon is untyped; Tensor gives every call its types.
 export type NativeFn = (...args: any[]) => any;
 export type NativeAddon = Record<string, NativeFn> & { torch_version: string };
-
-function packageRoot(): string {
-  // dist/src/tensor/native.js or src/tensor/native.ts: walk up to the folder holding package.json.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`mimmx: cannot find the package root from ${import.meta.url}`);
-    dir = up;
-  }
-  return dir;
-}
 
 function load(): NativeAddon {
   const root = packageRoot();

@@ -542,6 +542,11 @@ export class Tensor implements Scoped {
     native.copy_(this._h, src._h);
     return this;
   }
+  /** relu in place (PyTorch's relu_): for a non-leaf whose backward does not need it, e.g. a BatchNorm output. */
+  relu_(): this {
+    native.relu_(this._h);
+    return this;
+  }
   zero_(): this {
     native.zero_(this._h);
     return this;

@@ -297,6 +297,10 @@ describe("layers forward", () => {
     assert.deepEqual(new nn.Flatten().forward(x).shape, [1, 16]);
     assert.equal(new nn.Identity().forward(x), x);
     assert.deepEqual(new nn.ReLU().forward(torch.tensor([-1, 2])).toArray(), [0, 2]);
+    // inplace (PyTorch's ReLU(inplace=True)): the input itself is overwritten and returned.
+    const negatives = torch.tensor([-1, 2, -3]);
+    assert.equal(new nn.ReLU(true).forward(negatives), negatives);
+    assert.deepEqual(negatives.toArray(), [0, 2, 0]);
     assertAllClose(new nn.LeakyReLU(0.1).forward(torch.tensor([-1, 2])).toArray(), [-0.1, 2], "LeakyReLU");
     assertAllClose(new nn.ELU().forward(torch.tensor([-1, 2])).toArray(), [Math.exp(-1) - 1, 2], "ELU");
     assertAllClose(new nn.Sigmoid().forward(torch.tensor([0])).toArray(), [0.5], "Sigmoid");

@@ -76,6 +76,8 @@ const unary: Case[] = [
   ["sin", (a) => a.sin(), () => [u([3], 42)]],
   ["cos", (a) => a.cos(), () => [u([3], 43)]],
   ["relu", (a) => a.relu(), () => [awayFromZero([5], 44)]],
+  // In place on a non-leaf (nn.ReLU(true) after a BatchNorm): the same gradient through the overwrite.
+  ["relu_ on a non-leaf", (a) => a.mul(1.5).relu_(), () => [awayFromZero([5], 45)]],
   ["sigmoid", (a) => a.sigmoid(), () => [u([3], 45)]],
   ["tanh", (a) => a.tanh(), () => [u([3], 46)]],
   ["softmax dim 0", (a) => a.softmax(0), () => [u([3, 2], 47)]],

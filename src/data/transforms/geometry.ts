@@ -2,48 +2,21 @@
 // Coordinates use pixel centres (align_corners = false, as torch/MONAI default) so resizing up
 // and down does not shift the image by half a pixel.
 import type { ImageArray } from "../types.js";
+import { imageKernels } from "./native-image.js";
 
-/** Bilinear resize of a [C,H,W] image to [C,outH,outW]. */
+/**
+ * Bilinear resize of a [C,H,W] image to [C,outH,outW]: each output pixel centre maps to
+ * (i + 0.5) * in / out - 0.5 in the input, clamped at 0 and at the last row/column (PyTorch's
+ * interpolate(mode="bilinear", align_corners=False) without antialiasing). The loop is native
+ * (native/image/image.cc): it is on the hot path of every 2-D pipeline.
+ */
 export function resizeBilinear(img: ImageArray, outH: number, outW: number): ImageArray {
+  if (img.shape.length !== 3)
+    throw new Error(`resizeBilinear: expects a [C,H,W] image, got shape [${img.shape}]`);
   const [c, h, w] = img.shape;
-  const out = new Float32Array(c * outH * outW);
-  const sy = h / outH;
-  const sx = w / outW;
-  // Precompute the horizontal taps once: they are the same for every row and channel.
-  const x0s = new Int32Array(outW);
-  const x1s = new Int32Array(outW);
-  const fxs = new Float32Array(outW);
-  for (let x = 0; x < outW; x++) {
-    let fx = (x + 0.5) * sx - 0.5;
-    if (fx < 0) fx = 0;
-    const x0 = Math.min(Math.floor(fx), w - 1);
-    x0s[x] = x0;
-    x1s[x] = Math.min(x0 + 1, w - 1);
-    fxs[x] = fx - x0;
-  }
-  const data = img.data;
-  for (let ch = 0; ch < c; ch++) {
-    const src = ch * h * w;
-    const dst = ch * outH * outW;
-    for (let y = 0; y < outH; y++) {
-      let fy = (y + 0.5) * sy - 0.5;
-      if (fy < 0) fy = 0;
-      const y0 = Math.min(Math.floor(fy), h - 1);
-      const y1 = Math.min(y0 + 1, h - 1);
-      const wy = fy - y0;
-      const r0 = src + y0 * w;
-      const r1 = src + y1 * w;
-      const o = dst + y * outW;
-      for (let x = 0; x < outW; x++) {
-        const x0 = x0s[x];
-        const x1 = x1s[x];
-        const fx = fxs[x];
-        const a = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * fx;
-        const b = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * fx;
-        out[o + x] = a + (b - a) * wy;
-      }
-    }
-  }
+  if (!(Number.isInteger(outH) && Number.isInteger(outW) && outH >= 1 && outW >= 1))
+    throw new Error(`resizeBilinear: the output size must be two positive integers, got [${outH}, ${outW}]`);
+  const out = imageKernels().resizeBilinear(img.data, c, h, w, outH, outW);
   const spacing = img.spacing ? [(img.spacing[0] * h) / outH, (img.spacing[1] * w) / outW] : undefined;
   return { data: out, shape: [c, outH, outW], spacing };
 }

@@ -1,6 +1,7 @@
 // Intensity transforms on [C,...] arrays. Normalisation is per image (per channel where stated),
 // because medical images have no common intensity scale across scanners and sites.
 import type { ImageArray } from "../types.js";
+import { imageKernels } from "./native-image.js";
 
 function like(img: ImageArray, data: Float32Array): ImageArray {
   return { data, shape: img.shape.slice(), spacing: img.spacing?.slice(), affine: img.affine };
@@ -36,30 +37,12 @@ export function zscore(img: ImageArray, eps = 1e-8): ImageArray {
   return like(img, out);
 }
 
-/** Maps [min,max] of each channel to [lo,hi] (default [0,1]). */
+/**
+ * Maps [min,max] of each channel to [lo,hi] (default [0,1]); a constant channel becomes lo, and NaN
+ * values are ignored by the min and max. Native (native/image/image.cc): every 2-D pipeline runs it.
+ */
 export function minMax(img: ImageArray, lo = 0, hi = 1): ImageArray {
-  const src = img.data;
-  const out = new Float32Array(src.length);
-  const n = channelSize(img);
-  for (let c = 0; c < img.shape[0]; c++) {
-    const start = c * n;
-    const end = start + n;
-    let mn = Number.POSITIVE_INFINITY;
-    let mx = Number.NEGATIVE_INFINITY;
-    for (let i = start; i < end; i++) {
-      const v = src[i];
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
-    const r = mx - mn;
-    if (!(r > 0)) {
-      out.fill(lo, start, end);
-      continue;
-    }
-    const k = (hi - lo) / r;
-    for (let i = start; i < end; i++) out[i] = lo + (src[i] - mn) * k;
-  }
-  return like(img, out);
+  return like(img, imageKernels().minMax(img.data, img.shape[0], lo, hi));
 }
 
 /**
