@@ -36,10 +36,16 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
-# Rebuild the addon when a native source is newer than the built module.
-addon=build/Release/mimmx_native.node
-if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" -type f 2>/dev/null | head -1)" ]; then
-  echo "setup: building the native addon"
+# Rebuild the addons (libtorch's mimmx_native and the image kernels' mimmx_image) when one is missing
+# or a native source is newer than it.
+rebuild=
+for addon in build/Release/mimmx_native.node build/Release/mimmx_image.node; do
+  if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" -type f 2>/dev/null | head -1)" ]; then
+    rebuild=1
+  fi
+done
+if [ -n "$rebuild" ]; then
+  echo "setup: building the native addons"
   npx --no-install node-gyp rebuild --jobs=max --loglevel=error >/dev/null
 fi
 
