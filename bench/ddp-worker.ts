@@ -1,15 +1,20 @@
 // One process of `mimmx bench ddp` (bench/ddp.ts starts it: as each rank of a 2-process launch, or
 // alone at the combined batch). Trains the small CNN on synthetic 28x28 data through the training
 // loop (so the loop's per-step agreement and loss means are paid for), times the steps after the
-// warm-up, and writes {step_seconds, losses, weights} to the file in argv (rank 0 only).
+// warm-up, and writes {step_seconds, losses, weights} to the file in argv (rank 0 only). ERM is the
+// small CNN with 2-wide parts; MIMM-X is its run default (the method the benchmark suite chose).
 // argv: <erm|mimmx> <global batch> <timed steps> <warm-up steps> <output file>
 import { writeFileSync } from "node:fs";
+import { resolveDefaults } from "../src/config/index.js";
+import type { TaskInfo } from "../src/data/index.js";
 import { distributeMethod } from "../src/dist/method.js";
 import { currentShard, isWriterRank, joinRunIfDistributed } from "../src/dist/run.js";
-import { createMethod, type MethodConfig } from "../src/methods/index.js";
+import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
+import { Mimmx } from "../src/methods/mimmx.js";
+import { GroupReweightLoss } from "../src/methods/reweight-loss.js";
+import { buildMethod } from "../src/run/method.js";
 import * as torch from "../src/tensor/index.js";
 import { type ArrayDataset, arraySource, Rng, train } from "../src/train/index.js";
-import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
 
 const TASKS = [
   { name: "y", numClasses: 2 },
@@ -40,29 +45,59 @@ function syntheticData(n: number): ArrayDataset {
   return { images, itemShape: [1, 28, 28], labels, length: n };
 }
 
+function ermMethod(): Method {
+  return createMethod({
+    method: "erm",
+    tasks: TASKS,
+    encoder: { name: "small-cnn" },
+    partSize: 2,
+    lr: 1e-3,
+  } as MethodConfig);
+}
+
+/** MIMM-X as a run config with nothing but `method: { name: mimmx }` builds it (the small CNN). */
+function mimmxAtItsDefault(): Method {
+  const config = resolveDefaults(
+    {
+      name: "bench-ddp",
+      data: {
+        source: "fashion-confounded",
+        spurions: [
+          { name: "z0", kind: "patch" },
+          { name: "z1", kind: "patch" },
+        ],
+      },
+      method: { name: "mimmx" },
+    },
+    "bench ddp",
+  );
+  const tasks: TaskInfo[] = TASKS.map((t, i) => ({ ...t, role: i === 0 ? "primary" : "spurion" }));
+  return buildMethod(config, tasks, "mimmx");
+}
+
 async function main() {
   const [methodName, batchArg, stepsArg, warmupArg, outPath] = process.argv.slice(2);
   const [batch, steps, warmup] = [batchArg, stepsArg, warmupArg].map(Number);
   const leave = joinRunIfDistributed();
   torch.manualSeed(0);
-  const extra = methodName === "mimmx" ? METHOD_LAYER_MIMMX : {};
-  const method = createMethod({
-    method: methodName,
-    tasks: TASKS,
-    encoder: { name: "small-cnn" },
-    partSize: 2,
-    lr: 1e-3,
-    ...extra,
-  } as MethodConfig);
+  const method = methodName === "mimmx" ? mimmxAtItsDefault() : ermMethod();
   const shard = currentShard();
   const ddp = shard ? distributeMethod(method) : null;
   const ds = syntheticData(batch * (steps + warmup));
   const tasks = { primary: "y", spurions: ["z0", "z1"] };
+  // MIMM-X's default balances y's groups (y_loss reweight): fitted on the whole training split
+  // before training, as a run does, and under balance_by sampler its weights draw the batches.
+  let sampleWeights: Float64Array | undefined;
+  if (method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss) {
+    const labels = TASKS.map((t) => ds.labels[t.name]);
+    method.yObjective.fit(labels);
+    if (method.yObjective.by === "sampler") sampleWeights = method.yObjective.rowWeights(labels);
+  }
   const stamps: number[] = [];
   const losses: number[] = [];
   await train({
     method,
-    data: arraySource(ds, { batchSize: batch, tasks, seed: 3, shard }),
+    data: arraySource(ds, { batchSize: batch, tasks, seed: 3, shard, sampleWeights }),
     epochs: 1,
     seed: 5,
     onProgress: (e) => {

@@ -6,6 +6,7 @@
 // the state it drives stays identical across ranks without further collectives.
 import type { Batch } from "../methods/batch.js";
 import { tensor } from "../tensor/creation.js";
+import { cat, stack } from "../tensor/functions.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { allGather, allGatherRows, getWorldSize } from "./process-group.js";
 
@@ -25,11 +26,21 @@ export function globalCriticInputs(views: Tensor[], batch: Batch): GlobalCriticI
   const world = getWorldSize();
   if (world === 1) return { views, batch };
   const order = stridedToGlobalOrder(batch.y.shape[0], world);
-  const gather = (t: Tensor, differentiable: boolean) =>
-    (differentiable ? allGatherRows(t) : allGather(t)).indexSelect(0, order);
+  // Two collectives per call, whatever the number of views and spurions: the views side by side
+  // in one differentiable gather, the labels as the columns of one integer gather. Each collective
+  // is a round trip that both ranks wait on; one per tensor cost MIMM-X's DDP step several.
+  const widths = views.map((v) => v.shape[1]);
+  const allViews = allGatherRows(cat(views, 1)).indexSelect(0, order);
+  const labels = allGather(stack([batch.y, ...batch.z], 1)).indexSelect(0, order);
+  const column = (k: number) => labels.select(1, k).contiguous();
+  let start = 0;
   return {
-    views: views.map((v) => gather(v, true)),
-    batch: { x: batch.x, y: gather(batch.y, false), z: batch.z.map((z) => gather(z, false)) },
+    views: widths.map((w) => {
+      const v = allViews.narrow(1, start, w);
+      start += w;
+      return v;
+    }),
+    batch: { x: batch.x, y: column(0), z: batch.z.map((_, k) => column(k + 1)) },
   };
 }
 

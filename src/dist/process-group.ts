@@ -3,8 +3,11 @@
 // SyncBatchNorm and the MI critics need. Every failure (a rank that died, a timeout, an unreachable
 // master) is a JS Error naming the collective and this rank.
 
+import { noGrad } from "../tensor/autograd.js";
 import { tensor } from "../tensor/creation.js";
+import { cat } from "../tensor/functions.js";
 import { native } from "../tensor/native.js";
+import { tidy } from "../tensor/scope.js";
 import { type Device, Tensor } from "../tensor/tensor.js";
 import { type DistEnv, readDistEnv } from "./env.js";
 
@@ -144,5 +147,24 @@ export function allGatherRows(t: Tensor): Tensor {
  */
 export function allReduceMeanInPlace(ts: (Tensor | null)[]): void {
   if (!isInitialized()) return;
-  for (const t of ts) if (t) native.dist_all_reduce(t._h, "avg");
+  const present = ts.filter((t): t is Tensor => t !== null);
+  if (present.length === 1) native.dist_all_reduce(present[0]._h, "avg");
+  if (present.length <= 1) return;
+  // One collective for all of them (a round trip both ranks wait on, not one per tensor): flattened
+  // side by side, reduced, copied back. They share a dtype and device (gradients of one model).
+  noGrad(() =>
+    tidy(() => {
+      const flat = cat(
+        present.map((t) => t.reshape([-1])),
+        0,
+      );
+      native.dist_all_reduce(flat._h, "avg");
+      let start = 0;
+      for (const t of present) {
+        const n = t.numel();
+        t.copy_(flat.narrow(0, start, n).reshape(t.shape));
+        start += n;
+      }
+    }),
+  );
 }
