@@ -3,6 +3,8 @@
 import type { Batch } from "../../src/methods/batch.js";
 import type { CommonConfig, MimmxConfig } from "../../src/methods/index.js";
 import type { MimmSwitches } from "../../src/methods/mimm.js";
+import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
+import { Mimmx } from "../../src/methods/mimmx.js";
 import type { TaskSpec } from "../../src/models/index.js";
 import * as torch from "../../src/tensor/index.js";
 import { type ArrayDataset, Rng } from "../../src/train/index.js";
@@ -142,3 +144,37 @@ const CONFIG_LAYER_MIMMX: MimmxFullSwitches = {
   miDistribution: "train",
   yLoss: { kind: "ce" },
 };
+
+/**
+ * `rows` rows of `dim` inputs that carry their labels (y, z0, z1 drawn uniformly, times 0.8, in the
+ * first three columns) plus unit noise, so every term of a MIMM-X objective has a gradient worth
+ * comparing. Seeded: the same seed gives the same batch.
+ */
+export function labelCarryingBatch(seed: number, rows: number, dim: number): Batch {
+  torch.manualSeed(seed);
+  const y = torch.randint(0, 2, [rows]);
+  const z0 = torch.randint(0, 2, [rows]);
+  const z1 = torch.randint(0, 2, [rows]);
+  const cols = [y, z0, z1].map((t) => t.float().unsqueeze(1));
+  const x = torch.randn([rows, dim]).add(torch.cat([...cols, torch.zeros([rows, dim - 3])], 1).mul(0.8));
+  return { x: x.keep(), y: y.keep(), z: [z0.keep(), z1.keep()] };
+}
+
+/** MIMM-X on a small MLP (one hidden layer of 8, parts of `partSize`) for the gradient tests. */
+export function smallMlpMimmx(
+  overrides: MimmxOverrides,
+  o: { inputDim: number; partSize: number },
+  pieces: Partial<EncoderStepPieces> = {},
+): Mimmx {
+  torch.manualSeed(1);
+  return new Mimmx(
+    {
+      tasks: TASKS,
+      encoder: { name: "mlp", inputDim: o.inputDim, hidden: [8] },
+      partSize: o.partSize,
+      lr: 2e-2,
+      ...mimmxOptions(overrides),
+    },
+    pieces,
+  );
+}

@@ -9,12 +9,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Batch } from "../../src/methods/batch.js";
 import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
-import { Mimmx } from "../../src/methods/mimmx.js";
+import type { Mimmx } from "../../src/methods/mimmx.js";
 import type { PartPair } from "../../src/mi/index.js";
 import type { MlpEncoder } from "../../src/models/mlp.js";
 import * as nn from "../../src/nn/index.js";
 import * as torch from "../../src/tensor/index.js";
-import { type MimmxOverrides, mimmxOptions, TASKS } from "./helpers.js";
+import { labelCarryingBatch, type MimmxOverrides, smallMlpMimmx } from "./helpers.js";
 
 torch.setNumThreads(1);
 
@@ -57,34 +57,10 @@ function optionsOf(sw: Switches): MimmxOverrides {
   };
 }
 
-function makeBatch(seed: number): Batch {
-  torch.manualSeed(seed);
-  const y = torch.randint(0, 2, [B]);
-  const z0 = torch.randint(0, 2, [B]);
-  const z1 = torch.randint(0, 2, [B]);
-  // inputs that carry the labels, so every term has a gradient worth comparing
-  const x = torch.randn([B, DIM]).add(labelColumns([y, z0, z1]).mul(0.8));
-  return { x: x.keep(), y: y.keep(), z: [z0.keep(), z1.keep()] };
-}
-
-/** [B, DIM]: the labels as the first columns, zeros elsewhere. */
-function labelColumns(labels: torch.Tensor[]): torch.Tensor {
-  const cols = labels.map((t) => t.float().unsqueeze(1));
-  return torch.cat([...cols, torch.zeros([B, DIM - cols.length])], 1);
-}
+const makeBatch = (seed: number): Batch => labelCarryingBatch(seed, B, DIM);
 
 function build(sw: Switches, pieces: Partial<EncoderStepPieces> = {}): Mimmx {
-  torch.manualSeed(1);
-  return new Mimmx(
-    {
-      tasks: TASKS,
-      encoder: { name: "mlp", inputDim: DIM, hidden: [8] },
-      partSize: K,
-      lr: 2e-2,
-      ...mimmxOptions(optionsOf(sw)),
-    },
-    pieces,
-  );
+  return smallMlpMimmx(optionsOf(sw), { inputDim: DIM, partSize: K }, pieces);
 }
 
 /** Per-pair sample weights pi [B] (sum 1): 1 / count of the sample's label group, or uniform. */

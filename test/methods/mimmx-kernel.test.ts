@@ -11,14 +11,14 @@ import { GroupDroLoss } from "../../src/methods/group-dro-loss.js";
 import { balancingCellWeights } from "../../src/methods/groups.js";
 import { miGradients } from "../../src/methods/mimmx/mi-gradient.js";
 import type { EncoderStepPieces } from "../../src/methods/mimmx/pieces.js";
-import { Mimmx } from "../../src/methods/mimmx.js";
+import type { Mimmx } from "../../src/methods/mimmx.js";
 import { conditionalDependence } from "../../src/mi/kernel-dependence.js";
 import { KernelPairEstimators } from "../../src/mi/kernel-pairs.js";
 import * as nn from "../../src/nn/index.js";
 import { buildMethod } from "../../src/run/method.js";
 import * as torch from "../../src/tensor/index.js";
 import { configErrorOf } from "../helpers/config.js";
-import { mimmxOptions, TASKS } from "./helpers.js";
+import { labelCarryingBatch, type MimmxOverrides, smallMlpMimmx, TASKS } from "./helpers.js";
 
 torch.setNumThreads(1);
 
@@ -27,43 +27,26 @@ const DIM = 10;
 const K = 3;
 const LAMBDA = 0.7;
 
-function makeBatch(seed: number): Batch {
-  torch.manualSeed(seed);
-  const y = torch.randint(0, 2, [B]);
-  const z0 = torch.randint(0, 2, [B]);
-  const z1 = torch.randint(0, 2, [B]);
-  const cols = [y, z0, z1].map((t) => t.float().unsqueeze(1));
-  const x = torch.randn([B, DIM]).add(torch.cat([...cols, torch.zeros([B, DIM - 3])], 1).mul(0.8));
-  return { x: x.keep(), y: y.keep(), z: [z0.keep(), z1.keep()] };
-}
+const makeBatch = (seed: number): Batch => labelCarryingBatch(seed, B, DIM);
 
 type YLossKind = "ce" | "groupdro" | "reweight";
 
 function build(yLoss: YLossKind, pieces: Partial<EncoderStepPieces> = {}): Mimmx {
-  torch.manualSeed(1);
-  return new Mimmx(
-    {
-      tasks: TASKS,
-      encoder: { name: "mlp", inputDim: DIM, hidden: [8] },
-      partSize: K,
-      lr: 2e-2,
-      ...mimmxOptions({
-        lambda: LAMBDA,
-        estimator: { critic: "kernel" },
-        spurionView: "labels",
-        adaptiveScaling: false,
-        gradNorm: false,
-        attention: false,
-        yLoss:
-          yLoss === "ce"
-            ? { kind: "ce" }
-            : yLoss === "groupdro"
-              ? { kind: "groupdro", eta: 0.5, groups: "pairs" }
-              : { kind: "reweight", groups: "pairs", minCount: 1 },
-      }),
-    },
-    pieces,
-  );
+  const overrides: MimmxOverrides = {
+    lambda: LAMBDA,
+    estimator: { critic: "kernel" },
+    spurionView: "labels",
+    adaptiveScaling: false,
+    gradNorm: false,
+    attention: false,
+    yLoss:
+      yLoss === "ce"
+        ? { kind: "ce" }
+        : yLoss === "groupdro"
+          ? { kind: "groupdro", eta: 0.5, groups: "pairs" }
+          : { kind: "reweight", groups: "pairs", minCount: 1 },
+  };
+  return smallMlpMimmx(overrides, { inputDim: DIM, partSize: K }, pieces);
 }
 
 /**
