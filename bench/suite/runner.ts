@@ -26,6 +26,11 @@ import { type SuiteBenchmark, selectBenchmarks, type Tier } from "./benchmarks.j
 import { writeCohort } from "./cohort.js";
 import { type SuiteRow, suiteHtml, suiteMarkdown, summarize } from "./tables.js";
 
+/** A failure of the suite itself (a bad option, a run that left no result), never a row. */
+export class SuiteError extends Error {
+  override name = "SuiteError";
+}
+
 /** The checkpoint rule of every method in the suite (the same for all, so no method is favoured). */
 export const SUITE_SELECT_BY: RunConfig["train"]["select_by"] = "val_worst_group";
 
@@ -78,15 +83,15 @@ export interface MethodSpec {
 export function parseMethodSpec(spec: string): MethodSpec {
   const [name, preset, extra] = spec.split("@");
   if (!(METHODS as readonly string[]).includes(name))
-    throw new Error(`bench suite: unknown method "${name}" (methods: ${METHODS.join(", ")})`);
+    throw new SuiteError(`bench suite: unknown method "${name}" (methods: ${METHODS.join(", ")})`);
   if (extra !== undefined || preset === "")
-    throw new Error(`bench suite: "${spec}" is not a method or method@preset`);
+    throw new SuiteError(`bench suite: "${spec}" is not a method or method@preset`);
   if (preset !== undefined && !(PRESET_NAMES as readonly string[]).includes(preset))
-    throw new Error(
+    throw new SuiteError(
       `bench suite: unknown preset "${preset}" in "${spec}" (presets: ${PRESET_NAMES.join(", ")})`,
     );
   if (preset !== undefined && !(PRESETS[preset as PresetName].methods as string[]).includes(name))
-    throw new Error(
+    throw new SuiteError(
       `bench suite: preset "${preset}" is for ${PRESETS[preset as PresetName].methods.join(", ")}, not ${name} ("${spec}")`,
     );
   return { name: name as MethodName, preset: preset as PresetName | undefined };
@@ -172,7 +177,7 @@ export function rowFromRun(
   const mdir = methodDir(dir, parseMethodSpec(key.method).name);
   const read = <T>(file: string): T => {
     const path = join(mdir, file);
-    if (!existsSync(path)) throw new Error(`bench suite: ${path} is missing (the run did not finish)`);
+    if (!existsSync(path)) throw new SuiteError(`bench suite: ${path} is missing (the run did not finish)`);
     return JSON.parse(readFileSync(path, "utf8")) as T;
   };
   const ev = read<EvalFile>(METHOD_FILES.eval);
@@ -181,7 +186,7 @@ export function rowFromRun(
     const s = findSplit(ev.splits, split);
     // The primary task is the first key (evaluation writes tasks in the method's order).
     const primary = s ? Object.values(s.tasks)[0] : undefined;
-    if (!primary) throw new Error(`bench suite: ${mdir}/${METHOD_FILES.eval} has no split "${split}"`);
+    if (!primary) throw new SuiteError(`bench suite: ${mdir}/${METHOD_FILES.eval} has no split "${split}"`);
     return primary;
   };
   const probes = (ev.probes?.rows ?? []).filter((r) => r.sourcePart === 0 && r.kind === "switched");
@@ -282,14 +287,14 @@ async function runShards(
   );
   const failed = codes.map((c, i) => (c === 0 ? -1 : i)).filter((i) => i >= 0);
   if (failed.length > 0)
-    throw new Error(
+    throw new SuiteError(
       `bench suite: shard(s) ${failed.join(", ")} of ${jobs} failed (see their messages above); run again to resume`,
     );
 }
 
 /** The files benchmark's PNGs + CSV (written once, then found). */
 function cohortOf(b: SuiteBenchmark): ReturnType<typeof writeCohort> {
-  if (!b.cohort) throw new Error(`bench suite: benchmark ${b.name} reads files but defines no cohort`);
+  if (!b.cohort) throw new SuiteError(`bench suite: benchmark ${b.name} reads files but defines no cohort`);
   return writeCohort({ classes: b.classes, ...b.cohort });
 }
 
@@ -349,7 +354,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const benches = selectBenchmarks(o.benchmarks);
   const methods = suiteMethods(o.methods);
   if (!(Number.isInteger(o.seeds) && o.seeds >= 1))
-    throw new Error(`bench suite: --seeds must be >= 1, got ${o.seeds}`);
+    throw new SuiteError(`bench suite: --seeds must be >= 1, got ${o.seeds}`);
   const seeds = Array.from({ length: o.seeds }, (_, i) => o.seedOffset + i);
   const dir = o.out ?? join("runs", `suite-${o.tier}`);
   mkdirSync(dir, { recursive: true });
@@ -407,19 +412,14 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
             log,
           });
           if (res.status !== "completed")
-            throw new Error(`bench suite: ${b.name} seed ${seed} ${method}: ${res.status}`);
+            throw new SuiteError(`bench suite: ${b.name} seed ${seed} ${method}: ${res.status}`);
           row = rowFromRun(runDir, key, (performance.now() - t0) / 1000);
         } catch (e) {
           // A method that cannot train on a benchmark (a group-balanced subset smaller than a batch)
           // is a result, not a crash: the row records why, and the tables count it as chance.
-          // Only the methods' own errors (plain Error): a TypeError is a bug and stops the suite.
-          if (
-            !(e instanceof Error) ||
-            e.constructor !== Error ||
-            e.message.startsWith("bench suite:") ||
-            e.message.startsWith("--resume")
-          )
-            throw e;
+          // Only the methods' own errors (plain Error): a TypeError is a bug, and the suite's own
+          // SuiteError and the run's ResumeRefusedError are not about the method: they stop the suite.
+          if (!(e instanceof Error) || e.constructor !== Error) throw e;
           row = failedRow(key, e.message, (performance.now() - t0) / 1000);
           log(`[${k}/${total}] ${b.name} seed ${seed} ${method}: FAILED: ${e.message}`);
         }

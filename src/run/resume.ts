@@ -47,25 +47,33 @@ export function describeChanges(changes: readonly ConfigChange[]): string {
 }
 
 /**
+ * Why a `--resume` was refused (no such folder, not a run, a changed config): its own class, so a
+ * caller that records a method's failures as results (the benchmark suite) can let this one through.
+ */
+export class ResumeRefusedError extends Error {
+  override name = "ResumeRefusedError";
+}
+
+/**
  * Refuses to resume a folder that holds no run, or (without `force`) one started with another
  * config. With `force` and a changed config, the run's config.yaml is copied to
  * config.previous-N.yaml (N = 1, 2, ...) before the caller writes the new one; returns the changes.
  */
 export function checkResume(dir: string, config: RunConfig, force: boolean): ConfigChange[] {
   if (!existsSync(dir))
-    throw new Error(
+    throw new ResumeRefusedError(
       `--resume: ${dir} does not exist, so there is nothing to resume (drop --resume to start a run there)`,
     );
   const path = join(dir, RUN_FILES.config);
   if (!existsSync(path))
-    throw new Error(
+    throw new ResumeRefusedError(
       `--resume: ${dir} is not a run folder (no ${RUN_FILES.config}); drop --resume to start a run there`,
     );
   const saved = parseYaml(readFileSync(path, "utf8"));
   const changes = configChanges(saved, config);
   if (changes.length === 0) return changes;
   if (!force)
-    throw new Error(
+    throw new ResumeRefusedError(
       `--resume: the config differs from the one ${dir} was started with (${describeChanges(changes)}); a resumed run continues only under its own config. Resume with the run's ${path}, or add --force to continue under the new one`,
     );
   let n = 1;

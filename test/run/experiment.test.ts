@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import { type DeepPartial, type RunConfig, resolveDefaults } from "../../src/config/index.js";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import { reportRun, runExperiment } from "../../src/run/index.js";
+import { ResumeRefusedError } from "../../src/run/resume.js";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -171,7 +172,7 @@ describe("runExperiment", () => {
     const quiet = { quiet: true, methods: ["mimmx" as const], log: () => {} };
     await assert.rejects(
       runExperiment(cfg, { ...quiet, outDir: join(tmp(), "nope"), resume: true }),
-      /--resume: .*nope does not exist/,
+      (e: Error) => e instanceof ResumeRefusedError && /--resume: .*nope does not exist/.test(e.message),
     );
     const empty = tmp();
     await assert.rejects(
