@@ -8,7 +8,7 @@ import type { Batch } from "../methods/batch.js";
 import { tensor } from "../tensor/creation.js";
 import { cat, stack } from "../tensor/functions.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { allGather, allGatherRows, getWorldSize } from "./process-group.js";
+import { allGatherRows, getWorldSize } from "./process-group.js";
 
 export interface GlobalCriticInputs {
   /** every view's rows of all ranks (differentiable: see allGatherRows) */
@@ -26,20 +26,28 @@ export function globalCriticInputs(views: Tensor[], batch: Batch): GlobalCriticI
   const world = getWorldSize();
   if (world === 1) return { views, batch };
   const order = stridedToGlobalOrder(batch.y.shape[0], world);
-  // Two collectives per call, whatever the number of views and spurions: the views side by side
-  // in one differentiable gather, the labels as the columns of one integer gather. Each collective
-  // is a round trip that both ranks wait on; one per tensor cost MIMM-X's DDP step several.
+  // One collective per call, whatever the number of views and spurions: the views side by side and
+  // the labels as extra columns (small integers, exact in float32) in one differentiable gather.
+  // Each collective is a round trip both ranks wait on (about 1 ms on loopback here); one per
+  // tensor cost MIMM-X's DDP step several.
   const widths = views.map((v) => v.shape[1]);
-  const allViews = allGatherRows(cat(views, 1)).indexSelect(0, order);
-  const labels = allGather(stack([batch.y, ...batch.z], 1)).indexSelect(0, order);
-  const column = (k: number) => labels.select(1, k).contiguous();
+  const labels = stack([batch.y, ...batch.z], 1).to(views[0].dtype);
+  const all = allGatherRows(cat([...views, labels], 1)).indexSelect(0, order);
   let start = 0;
+  const next = (w: number) => {
+    const v = all.narrow(1, start, w);
+    start += w;
+    return v;
+  };
+  const gathered = widths.map(next);
+  const labelType = batch.y.dtype;
+  const labelColumns = next(1 + batch.z.length)
+    .detach()
+    .round()
+    .to(labelType);
+  const column = (k: number) => labelColumns.select(1, k).contiguous();
   return {
-    views: widths.map((w) => {
-      const v = allViews.narrow(1, start, w);
-      start += w;
-      return v;
-    }),
+    views: gathered,
     batch: { x: batch.x, y: column(0), z: batch.z.map((_, k) => column(k + 1)) },
   };
 }

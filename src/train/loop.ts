@@ -24,7 +24,7 @@ import {
 import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { getWorldSize } from "../dist/process-group.js";
-import { agreeOnStep, meanOverRanks } from "../dist/run.js";
+import { StepChannel } from "../dist/run.js";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { NonFiniteError } from "../mi/guard.js";
@@ -206,8 +206,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   });
 
   // Under DDP every rank must stop at the same step: an interrupt one rank sees is agreed on at
-  // the end of the step (agreeOnStep) and taken at the top of the next one.
+  // the end of the step (StepChannel) and taken at the top of the next one.
   const distributed = getWorldSize() > 1;
+  const channel = new StepChannel();
   let abortAgreed = false;
   while (pos.epoch < o.epochs) {
     const epochStart = performance.now();
@@ -239,10 +240,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         if (!(e instanceof NonFiniteError)) throw e;
         nonFinite = e;
       }
-      // One small collective under DDP (the local flags in one process). A rank whose check fires
-      // before one of the step's collectives leaves the others waiting in it: they fail with the
-      // collective's error instead (the guards run before the backward pass, so this is rare).
-      const agreed = agreeOnStep({ aborted: o.signal?.aborted ?? false, nonFinite: nonFinite !== null });
+      // The gradient norm of optimizers that clip it (before clipping, as clip_grad_norm_ returns it).
+      for (const [name, opt] of Object.entries(o.method.optimizers))
+        if (opt.maxGradNorm > 0 && opt.lastGradNorm !== null) losses[`grad_norm/${name}`] = opt.lastGradNorm;
+      // One small collective under DDP for the flags and the logged means (the local ones in one
+      // process; StepChannel). A rank whose check fires before one of the step's collectives leaves
+      // the others waiting in it: they fail with the collective's error instead (the guards run
+      // before the backward pass, so this is rare).
+      const agreed = channel.agree(
+        { aborted: o.signal?.aborted ?? false, nonFinite: nonFinite !== null },
+        losses,
+      );
       abortAgreed = agreed.aborted;
       if (agreed.nonFinite) {
         // Nothing was stepped with the bad values; the last checkpoint on disk is the last good one.
@@ -257,11 +265,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         });
         return result("non-finite", { nonFiniteTerm: term });
       }
-      // The gradient norm of optimizers that clip it (before clipping, as clip_grad_norm_ returns it).
-      for (const [name, opt] of Object.entries(o.method.optimizers))
-        if (opt.maxGradNorm > 0 && opt.lastGradNorm !== null) losses[`grad_norm/${name}`] = opt.lastGradNorm;
       // What is logged is the global batch's: the mean over ranks (each rank's share is the same size).
-      losses = meanOverRanks(losses);
+      losses = agreed.means ?? losses;
       const event = { epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, losses };
       if (pos.globalStep % (o.logEvery ?? 1) === 0)
         log({ type: "step", epoch: pos.epoch, step: pos.stepInEpoch, globalStep: pos.globalStep, ...losses });

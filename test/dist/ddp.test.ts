@@ -10,6 +10,7 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePort, launch } from "../../src/dist/launch.js";
 import {
+  type ChangingKeysRun,
   type ErmResult,
   type InterruptRun,
   initialState,
@@ -54,6 +55,7 @@ interface Launched {
   estimates: Record<string, number>;
   stateful: Record<string, StateRun>;
   interrupted: InterruptRun;
+  changingKeys: ChangingKeysRun;
 }
 let launched: Promise<Launched[]> | null = null;
 function both() {
@@ -230,6 +232,30 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
       assert.notEqual(a, b, "the two shares gave the same loss: the mean would not be tested");
       assert.ok(Math.abs(r0.logged[step].loss - (a + b) / 2) < 1e-12, JSON.stringify(r0.logged[step]));
     }
+  });
+
+  test("the loop's step channel: a key that appears mid-run is averaged too; a non-finite step on one rank stops both", async () => {
+    const [r0, r1] = (await both()).map((r) => r.changingKeys);
+    for (const r of [r0, r1]) {
+      assert.equal(r.status, "non-finite");
+      assert.equal(r.globalStep, 3);
+      assert.equal(r.logged.length, 3);
+    }
+    assert.deepEqual(r0.logged, r1.logged);
+    // step 0 lays out the keys (two collectives), step 1 uses the layout (one), step 2 brings "extra"
+    for (let step = 0; step < 3; step++) {
+      const want = Object.keys(r0.local[step]).sort();
+      assert.deepEqual(Object.keys(r0.logged[step]).sort(), want, `step ${step}`);
+      for (const k of want) {
+        const mean = (r0.local[step][k] + r1.local[step][k]) / 2;
+        assert.ok(
+          Math.abs(r0.logged[step][k] - mean) < 1e-12,
+          `step ${step} ${k}: ${r0.logged[step][k]} vs ${mean}`,
+        );
+      }
+    }
+    assert.equal(r0.logged[2].extra, (2 + 12) / 2);
+    assert.ok(!("extra" in r0.logged[1]));
   });
 
   test("a killed rank ends the run: the survivor exits non-zero naming the failed collective", async () => {

@@ -12,6 +12,7 @@ import { Jtt } from "../../src/methods/jtt.js";
 import type { Method } from "../../src/methods/method.js";
 import { Mimmx } from "../../src/methods/mimmx.js";
 import { Reweight } from "../../src/methods/reweight.js";
+import { NonFiniteError } from "../../src/mi/guard.js";
 import * as torch from "../../src/tensor/index.js";
 import { arraySource, train } from "../../src/train/index.js";
 import {
@@ -256,6 +257,54 @@ export async function trainInterruptedOnRank1(shard: Shard): Promise<InterruptRu
     onProgress: (e) => {
       logged.push(e.losses);
       if (shard.rank === 1 && e.globalStep === 1) abort.abort();
+    },
+  });
+  ddp.dispose();
+  return { status: r.status, globalStep: r.globalStep, logged, local };
+}
+
+/** A run whose logged keys change, then goes non-finite on one rank (the loop's StepChannel). */
+export interface ChangingKeysRun {
+  status: string;
+  globalStep: number;
+  logged: Record<string, number>[];
+  local: Record<string, number>[];
+}
+
+/**
+ * ERM on this rank's share, 5 steps planned: from step 2 on every rank logs one more number (a
+ * key the step channel's layout does not hold yet), and at step 3 rank 1's update throws a
+ * non-finite error. Every rank must stop at step 3 with status "non-finite", and each logged
+ * number must be the mean of the ranks' own ones, the new key included.
+ */
+export async function trainWithChangingKeys(shard: Shard): Promise<ChangingKeysRun> {
+  const method = buildErm();
+  const ddp = distributeMethod(method);
+  const ds = shortcutDataset(GLOBAL_BATCH * 5, 4);
+  const logged: Record<string, number>[] = [];
+  const local: Record<string, number>[] = [];
+  const update = method.update.bind(method);
+  let step = 0;
+  method.update = (b: Batch) => {
+    const l = update(b);
+    if (step >= 2) l.extra = 10 * shard.rank + step;
+    if (step === 3 && shard.rank === 1) throw new NonFiniteError("ce[y]", Number.NaN);
+    step++;
+    local.push({ ...l });
+    return l;
+  };
+  const r = await train({
+    method,
+    data: arraySource(ds, {
+      batchSize: GLOBAL_BATCH,
+      tasks: { primary: "y", spurions: [] },
+      seed: 12,
+      shard,
+    }),
+    epochs: 1,
+    seed: 5,
+    onProgress: (e) => {
+      logged.push(e.losses);
     },
   });
   ddp.dispose();

@@ -9,6 +9,7 @@ import {
   trainEveryMethod,
   trainInterruptedOnRank1,
   trainStatefulMethods,
+  trainWithChangingKeys,
 } from "./scenarios.js";
 
 async function collectives(rank: number): Promise<Record<string, unknown>> {
@@ -62,6 +63,7 @@ async function main() {
       estimates: mimmxEstimates(shard),
       stateful: await trainStatefulMethods(shard),
       interrupted: await trainInterruptedOnRank1(shard),
+      changingKeys: await trainWithChangingKeys(shard),
     };
   // Trains until killed (the dead-rank tests kill one rank mid-run).
   else if (scenario === "long") result = await trainErm(shard, 1_000_000);
