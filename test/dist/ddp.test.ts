@@ -10,10 +10,9 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePort, launch } from "../../src/dist/launch.js";
 import {
-  type ChangingKeysRun,
   type ErmResult,
-  type InterruptRun,
   initialState,
+  type LoggedRun,
   mimmxEstimates,
   type StateRun,
   trainErm,
@@ -54,9 +53,19 @@ interface Launched {
   every: Record<string, Record<string, number[]>>;
   estimates: Record<string, number>;
   stateful: Record<string, StateRun>;
-  interrupted: InterruptRun;
-  changingKeys: ChangingKeysRun;
+  interrupted: LoggedRun;
+  changingKeys: LoggedRun;
 }
+/** Every rank ended with `status` after `steps` steps, having logged the same numbers. */
+function assertStoppedTogether(runs: LoggedRun[], status: string, steps: number): void {
+  for (const r of runs) {
+    assert.equal(r.status, status);
+    assert.equal(r.globalStep, steps);
+    assert.equal(r.logged.length, steps);
+  }
+  for (const r of runs.slice(1)) assert.deepEqual(r.logged, runs[0].logged);
+}
+
 let launched: Promise<Launched[]> | null = null;
 function both() {
   launched ??= runBoth("erm");
@@ -220,12 +229,7 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
     const [r0, r1] = (await both()).map((r) => r.interrupted);
     // rank 1 aborted in step 1's progress callback, after that step's agreement: both ranks agree
     // at the end of step 2 and stop at the top of step 3 (rank 0 never saw the signal itself)
-    for (const r of [r0, r1]) {
-      assert.equal(r.status, "aborted");
-      assert.equal(r.globalStep, 3);
-      assert.equal(r.logged.length, 3);
-    }
-    assert.deepEqual(r0.logged, r1.logged);
+    assertStoppedTogether([r0, r1], "aborted", 3);
     for (let step = 0; step < 2; step++) {
       const a = r0.local[step].loss;
       const b = r1.local[step].loss;
@@ -236,12 +240,7 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
 
   test("the loop's step channel: a key that appears mid-run is averaged too; a non-finite step on one rank stops both", async () => {
     const [r0, r1] = (await both()).map((r) => r.changingKeys);
-    for (const r of [r0, r1]) {
-      assert.equal(r.status, "non-finite");
-      assert.equal(r.globalStep, 3);
-      assert.equal(r.logged.length, 3);
-    }
-    assert.deepEqual(r0.logged, r1.logged);
+    assertStoppedTogether([r0, r1], "non-finite", 3);
     // step 0 lays out the keys (two collectives), step 1 uses the layout (one), step 2 brings "extra"
     for (let step = 0; step < 3; step++) {
       const want = Object.keys(r0.local[step]).sort();

@@ -216,8 +216,8 @@ export async function trainStatefulMethods(shard?: Shard): Promise<Record<string
   return out;
 }
 
-/** What a run interrupted on one rank only gives on each rank. */
-export interface InterruptRun {
+/** How an ERM run on this rank's share ended, and its losses step by step. */
+export interface LoggedRun {
   status: string;
   globalStep: number;
   /** the losses the loop logged each step (means over ranks) */
@@ -226,20 +226,28 @@ export interface InterruptRun {
   local: Record<string, number>[];
 }
 
-/**
- * ERM on this rank's share, interrupted on rank 1 alone after its second step: every rank must
- * stop at the same step (the loop's agreement), and the logged losses are the same everywhere.
- */
-export async function trainInterruptedOnRank1(shard: Shard): Promise<InterruptRun> {
+interface LoggedErmOptions {
+  /** global batches in the one epoch */
+  steps: number;
+  dataSeed: number;
+  sourceSeed: number;
+  /** changes (or throws instead of returning) step k's losses after the real update */
+  alter?: (losses: Record<string, number>, step: number) => void;
+  /** this rank aborts in that step's progress callback */
+  abortAt?: { rank: number; globalStep: number };
+}
+
+async function trainErmLogged(shard: Shard, o: LoggedErmOptions): Promise<LoggedRun> {
   const method = buildErm();
   const ddp = distributeMethod(method);
-  const ds = shortcutDataset(GLOBAL_BATCH * STEPS, 3);
+  const ds = shortcutDataset(GLOBAL_BATCH * o.steps, o.dataSeed);
   const abort = new AbortController();
   const logged: Record<string, number>[] = [];
   const local: Record<string, number>[] = [];
   const update = method.update.bind(method);
   method.update = (b: Batch) => {
     const l = update(b);
+    o.alter?.(l, local.length);
     local.push({ ...l });
     return l;
   };
@@ -248,7 +256,7 @@ export async function trainInterruptedOnRank1(shard: Shard): Promise<InterruptRu
     data: arraySource(ds, {
       batchSize: GLOBAL_BATCH,
       tasks: { primary: "y", spurions: [] },
-      seed: 11,
+      seed: o.sourceSeed,
       shard,
     }),
     epochs: 1,
@@ -256,57 +264,40 @@ export async function trainInterruptedOnRank1(shard: Shard): Promise<InterruptRu
     signal: abort.signal,
     onProgress: (e) => {
       logged.push(e.losses);
-      if (shard.rank === 1 && e.globalStep === 1) abort.abort();
+      if (shard.rank === o.abortAt?.rank && e.globalStep === o.abortAt.globalStep) abort.abort();
     },
   });
   ddp.dispose();
   return { status: r.status, globalStep: r.globalStep, logged, local };
 }
 
-/** A run whose logged keys change, then goes non-finite on one rank (the loop's StepChannel). */
-export interface ChangingKeysRun {
-  status: string;
-  globalStep: number;
-  logged: Record<string, number>[];
-  local: Record<string, number>[];
+/**
+ * ERM on this rank's share, interrupted on rank 1 alone after its second step: every rank must
+ * stop at the same step (the loop's agreement), and the logged losses are the same everywhere.
+ */
+export function trainInterruptedOnRank1(shard: Shard): Promise<LoggedRun> {
+  return trainErmLogged(shard, {
+    steps: STEPS,
+    dataSeed: 3,
+    sourceSeed: 11,
+    abortAt: { rank: 1, globalStep: 1 },
+  });
 }
 
 /**
  * ERM on this rank's share, 5 steps planned: from step 2 on every rank logs one more number (a
- * key the step channel's layout does not hold yet), and at step 3 rank 1's update throws a
+ * key the loop's StepChannel layout does not hold yet), and at step 3 rank 1's update throws a
  * non-finite error. Every rank must stop at step 3 with status "non-finite", and each logged
  * number must be the mean of the ranks' own ones, the new key included.
  */
-export async function trainWithChangingKeys(shard: Shard): Promise<ChangingKeysRun> {
-  const method = buildErm();
-  const ddp = distributeMethod(method);
-  const ds = shortcutDataset(GLOBAL_BATCH * 5, 4);
-  const logged: Record<string, number>[] = [];
-  const local: Record<string, number>[] = [];
-  const update = method.update.bind(method);
-  let step = 0;
-  method.update = (b: Batch) => {
-    const l = update(b);
-    if (step >= 2) l.extra = 10 * shard.rank + step;
-    if (step === 3 && shard.rank === 1) throw new NonFiniteError("ce[y]", Number.NaN);
-    step++;
-    local.push({ ...l });
-    return l;
-  };
-  const r = await train({
-    method,
-    data: arraySource(ds, {
-      batchSize: GLOBAL_BATCH,
-      tasks: { primary: "y", spurions: [] },
-      seed: 12,
-      shard,
-    }),
-    epochs: 1,
-    seed: 5,
-    onProgress: (e) => {
-      logged.push(e.losses);
+export function trainWithChangingKeys(shard: Shard): Promise<LoggedRun> {
+  return trainErmLogged(shard, {
+    steps: 5,
+    dataSeed: 4,
+    sourceSeed: 12,
+    alter: (l, step) => {
+      if (step >= 2) l.extra = 10 * shard.rank + step;
+      if (step === 3 && shard.rank === 1) throw new NonFiniteError("ce[y]", Number.NaN);
     },
   });
-  ddp.dispose();
-  return { status: r.status, globalStep: r.globalStep, logged, local };
 }
