@@ -2,7 +2,7 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
 // Pass a substring to run only the files whose path contains it: `node scripts/run-tests.js nn/`.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -17,7 +17,15 @@ function collect(dir) {
 }
 
 const filter = process.argv[2] ?? "";
-const files = collect("dist/test")
+const compiled = collect("dist/test");
+// tsc never deletes the output of a source that was moved or removed: such a file would still run
+// (and count) in a long-lived checkout, so only compiled tests whose .ts source exists are run.
+const isCurrent = (f) => existsSync(f.replace(/^dist[\\/]/, "").replace(/\.js$/, ".ts"));
+const stale = compiled.filter((f) => !isCurrent(f));
+if (stale.length)
+  console.error(`skipping ${stale.length} compiled test(s) without a source: ${stale.join(", ")}`);
+const files = compiled
+  .filter(isCurrent)
   .filter((f) => f.includes(filter))
   .sort();
 if (files.length === 0) {
