@@ -5,16 +5,13 @@
 // small CNN with 2-wide parts; MIMM-X is its run default (the method the benchmark suite chose).
 // argv: <erm|mimmx> <global batch> <timed steps> <warm-up steps> <output file>
 import { writeFileSync } from "node:fs";
-import { resolveDefaults } from "../src/config/index.js";
-import type { TaskInfo } from "../src/data/index.js";
 import { distributeMethod } from "../src/dist/method.js";
 import { currentShard, isWriterRank, joinRunIfDistributed } from "../src/dist/run.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
-import { Mimmx } from "../src/methods/mimmx.js";
-import { GroupReweightLoss } from "../src/methods/reweight-loss.js";
-import { buildMethod } from "../src/run/method.js";
+import { groupBalancer } from "../src/run/peers.js";
 import * as torch from "../src/tensor/index.js";
 import { type ArrayDataset, arraySource, Rng, train } from "../src/train/index.js";
+import { methodAtItsDefault } from "./method-at-default.js";
 
 const TASKS = [
   { name: "y", numClasses: 2 },
@@ -55,32 +52,12 @@ function ermMethod(): Method {
   } as MethodConfig);
 }
 
-/** MIMM-X as a run config with nothing but `method: { name: mimmx }` builds it (the small CNN). */
-function mimmxAtItsDefault(): Method {
-  const config = resolveDefaults(
-    {
-      name: "bench-ddp",
-      data: {
-        source: "fashion-confounded",
-        spurions: [
-          { name: "z0", kind: "patch" },
-          { name: "z1", kind: "patch" },
-        ],
-      },
-      method: { name: "mimmx" },
-    },
-    "bench ddp",
-  );
-  const tasks: TaskInfo[] = TASKS.map((t, i) => ({ ...t, role: i === 0 ? "primary" : "spurion" }));
-  return buildMethod(config, tasks, "mimmx");
-}
-
 async function main() {
   const [methodName, batchArg, stepsArg, warmupArg, outPath] = process.argv.slice(2);
   const [batch, steps, warmup] = [batchArg, stepsArg, warmupArg].map(Number);
   const leave = joinRunIfDistributed();
   torch.manualSeed(0);
-  const method = methodName === "mimmx" ? mimmxAtItsDefault() : ermMethod();
+  const method = methodName === "mimmx" ? methodAtItsDefault("mimmx", 2).method : ermMethod();
   const shard = currentShard();
   const ddp = shard ? distributeMethod(method) : null;
   const ds = syntheticData(batch * (steps + warmup));
@@ -88,10 +65,11 @@ async function main() {
   // MIMM-X's default balances y's groups (y_loss reweight): fitted on the whole training split
   // before training, as a run does, and under balance_by sampler its weights draw the batches.
   let sampleWeights: Float64Array | undefined;
-  if (method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss) {
+  const balancer = groupBalancer(method);
+  if (balancer) {
     const labels = TASKS.map((t) => ds.labels[t.name]);
-    method.yObjective.fit(labels);
-    if (method.yObjective.by === "sampler") sampleWeights = method.yObjective.rowWeights(labels);
+    balancer.fit(labels);
+    if (balancer.by === "sampler") sampleWeights = balancer.rowWeights(labels);
   }
   const stamps: number[] = [];
   const losses: number[] = [];

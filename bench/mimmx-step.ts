@@ -9,14 +9,12 @@
 // A critic step alone: ~2.3 ms fused vs ~4.8 ms TS (partSize 8: ~2.1 vs ~4.0 ms). The encoder
 // batch (~25-30 ms) is now most of a MIMM-X step. MIMMX_FUSED_CRITIC=0 / aten selects the other paths.
 
-import { type MethodName, resolveDefaults } from "../src/config/index.js";
-import type { TaskInfo } from "../src/data/index.js";
 import type { Batch } from "../src/methods/batch.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
 import { Mimmx } from "../src/methods/mimmx.js";
-import { buildMethod } from "../src/run/method.js";
 import * as torch from "../src/tensor/index.js";
 import { median } from "./median.js";
+import { methodAtItsDefault, tasksWith } from "./method-at-default.js";
 import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
 
 export interface BenchMimmxStepOptions {
@@ -37,40 +35,6 @@ export interface BenchMimmxStepOptions {
    * recorded above before the default was chosen on the benchmark suite.
    */
   setting?: "default" | "method-layer";
-}
-
-/** A method as a run config with nothing but `method: { name }` (and MIMM-X's k for MTL) builds it. */
-function fromConfig(
-  name: MethodName,
-  spurions: number,
-  featureDim?: number,
-): { method: Method; featureDim: number } {
-  const config = resolveDefaults(
-    {
-      name: "bench-mimmx-step",
-      data: {
-        source: "fashion-confounded",
-        spurions: Array.from({ length: spurions }, (_, i) => ({ name: `z${i}`, kind: "patch" as const })),
-      },
-      method: { name },
-      ...(featureDim === undefined ? {} : { model: { feature_dim: featureDim } }),
-    },
-    "bench mimmx-step",
-  );
-  const tasks: TaskInfo[] = tasksWith(spurions).map((t, i) => ({
-    ...t,
-    role: i === 0 ? "primary" : "spurion",
-  }));
-  torch.manualSeed(0);
-  return { method: buildMethod(config, tasks, name), featureDim: config.model.feature_dim };
-}
-
-/** y and N binary spurions z0..z{N-1}. */
-function tasksWith(spurions: number) {
-  return [
-    { name: "y", numClasses: 2 },
-    ...Array.from({ length: spurions }, (_, i) => ({ name: `z${i}`, numClasses: 2 })),
-  ];
 }
 
 function syntheticBatch(b: number, spurions: number): Batch {
@@ -124,12 +88,12 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   let mtl: Method;
   let mimmx: Method & { pairs?: unknown[] };
   if (setting === "default") {
-    const built = fromConfig("mimmx", spurions);
+    const built = methodAtItsDefault("mimmx", spurions);
     mimmx = built.method;
     // The default's reweighted loss on y fixes its group weights from training labels, as the run
     // does before training: here the timed batch's own.
     if (mimmx instanceof Mimmx) mimmx.fitGroups([batch.y, ...batch.z].map((t) => t.toArray()));
-    mtl = fromConfig("mtl", spurions, built.featureDim).method;
+    mtl = methodAtItsDefault("mtl", spurions, built.featureDim).method;
   } else {
     mtl = make({ method: "mtl" }, spurions);
     // "reuse" mode: one update() = 1 encoder batch + N_MI critic batches, i.e. one full MIMM-X step.

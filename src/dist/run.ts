@@ -72,8 +72,9 @@ export interface StepAgreement {
 }
 
 /**
- * agreeOnStep and meanOverRanks of a training step in one collective (each is a round trip both
- * ranks wait on, about 1 ms on loopback here). The numbers travel in a layout every rank holds
+ * What every rank decides together at the end of a training step (StepAgreement) and the mean over
+ * ranks of what it logged, in one collective (each is a round trip both ranks wait on, about 1 ms
+ * on loopback here). The numbers travel in a layout every rank holds
  * alike: the sorted keys of the last step whose keys matched. A step whose keys differ from the
  * layout (the first, or one that logs a new key) or that went non-finite on a rank (no losses)
  * says so in the same collective; then, unless the step stops, the means come from meanOverRanks

@@ -66,6 +66,17 @@ export interface PeerStage {
 }
 
 /** Labels of a split in task order [y, z_1..z_N]. */
+/**
+ * The group-balancing weights a method fits on its training labels before training: method
+ * reweight's, MIMM-X's with y_loss "reweight", GroupDRO's group-balanced batches; else null.
+ */
+export function groupBalancer(method: Method): GroupReweightLoss | null {
+  if (method instanceof Reweight) return method.objective;
+  if (method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss) return method.yObjective;
+  if (method instanceof GroupDro) return method.sampler;
+  return null;
+}
+
 export function taskLabelsOf(ds: InMemoryDataset, tasks: { name: string }[]): Int32Array[] {
   return tasks.map((t) => {
     const col = ds.labels[t.name];
@@ -113,17 +124,9 @@ export async function stagePeer(o: PeerStageOptions): Promise<PeerStage> {
       record: { subset_rows: rows.length, train_rows: trainSet.length },
     };
   }
-  // The group-balancing weights (method reweight; MIMM-X with y_loss "reweight"; GroupDRO's
-  // group-balanced batches) come from the whole training split, once, before training. Under
+  // The group-balancing weights come from the whole training split, once, before training. Under
   // balance_by "sampler" they reach the batch source, which draws each epoch's rows by them.
-  const balancer =
-    method instanceof Reweight
-      ? method.objective
-      : method instanceof Mimmx && method.yObjective instanceof GroupReweightLoss
-        ? method.yObjective
-        : method instanceof GroupDro
-          ? method.sampler
-          : null;
+  const balancer = groupBalancer(method);
   if (balancer) {
     const labels = taskLabelsOf(trainSet, method.tasks);
     balancer.fit(labels);
