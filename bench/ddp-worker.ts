@@ -1,9 +1,16 @@
 // One process of `mimmx bench ddp` (bench/ddp.ts starts it: as each rank of a 2-process launch, or
 // alone at the combined batch). Trains the small CNN on synthetic 28x28 data through the training
-// loop (so the loop's per-step agreement and loss means are paid for), times the steps after the
-// warm-up, and writes {step_seconds, losses, weights} to the file in argv (rank 0 only). ERM is the
-// small CNN with 2-wide parts; MIMM-X is its run default (the method the benchmark suite chose).
-// argv: <erm|mimmx> <global batch> <timed steps> <warm-up steps> <output file>
+// loop (so the loop's per-step agreement and loss means are paid for), times each step after the
+// warm-up, and writes {step_seconds, losses, weights} to the file in argv (rank 0 only):
+// - step_seconds is the median step: this machine's host stalls a process for 70-160 ms a few
+//   times a run (PyTorch's steps alike), which moves a 30-step mean by a third;
+// - weights are every parameter and buffer after `compare after` steps (warm-up included), and
+//   losses the loss of each of those steps. Longer runs drift apart through rounding (a near-dead
+//   unit under Adam, docs/distributed.md), so the runs are compared early and timed long. The data
+//   do not depend on the run's length, so every run sees the same first batches.
+// ERM is the small CNN with 2-wide parts; MIMM-X is its run default (the method the benchmark
+// suite chose).
+// argv: <erm|mimmx> <global batch> <timed steps> <warm-up steps> <compare after> <output file>
 import { writeFileSync } from "node:fs";
 import { distributeMethod } from "../src/dist/method.js";
 import { currentShard, isWriterRank, joinRunIfDistributed } from "../src/dist/run.js";
@@ -11,6 +18,7 @@ import { createMethod, type Method, type MethodConfig } from "../src/methods/ind
 import { groupBalancer } from "../src/run/peers.js";
 import * as torch from "../src/tensor/index.js";
 import { type ArrayDataset, arraySource, Rng, train } from "../src/train/index.js";
+import { median } from "./median.js";
 import { methodAtItsDefault } from "./method-at-default.js";
 
 const TASKS = [
@@ -53,14 +61,15 @@ function ermMethod(): Method {
 }
 
 async function main() {
-  const [methodName, batchArg, stepsArg, warmupArg, outPath] = process.argv.slice(2);
-  const [batch, steps, warmup] = [batchArg, stepsArg, warmupArg].map(Number);
+  const [methodName, batchArg, stepsArg, warmupArg, compareArg, outPath] = process.argv.slice(2);
+  const [batch, steps, warmup, compareAfter] = [batchArg, stepsArg, warmupArg, compareArg].map(Number);
   const leave = joinRunIfDistributed();
   torch.manualSeed(0);
   const method = methodName === "mimmx" ? methodAtItsDefault("mimmx", 2).method : ermMethod();
   const shard = currentShard();
   const ddp = shard ? distributeMethod(method) : null;
-  const ds = syntheticData(batch * (steps + warmup));
+  // 64 batches, repeated as epochs: the first batches are the same however long the run
+  const ds = syntheticData(batch * 64);
   const tasks = { primary: "y", spurions: ["z0", "z1"] };
   // MIMM-X's default balances y's groups (y_loss reweight): fitted on the whole training split
   // before training, as a run does, and under balance_by sampler its weights draw the batches.
@@ -73,22 +82,26 @@ async function main() {
   }
   const stamps: number[] = [];
   const losses: number[] = [];
+  const weights: number[] = [];
+  const total = warmup + steps;
   await train({
     method,
     data: arraySource(ds, { batchSize: batch, tasks, seed: 3, shard, sampleWeights }),
-    epochs: 1,
+    epochs: Math.ceil(total / 64),
+    maxSteps: total,
     seed: 5,
     onProgress: (e) => {
       stamps.push(performance.now());
-      losses.push(e.losses.loss);
+      if (stamps.length <= compareAfter) losses.push(e.losses.loss);
+      if (stamps.length === compareAfter)
+        for (const [, t] of method.stateModule.stateDict())
+          weights.push(...Array.from(t.dataSync() as ArrayLike<number>, Number));
     },
   });
-  const weights: number[] = [];
-  for (const [, t] of method.stateModule.stateDict())
-    weights.push(...Array.from(t.dataSync() as ArrayLike<number>, Number));
   ddp?.dispose();
   if (isWriterRank()) {
-    const stepSeconds = (stamps[stamps.length - 1] - stamps[warmup - 1]) / 1000 / steps;
+    const timed = stamps.slice(warmup - 1);
+    const stepSeconds = median(timed.slice(1).map((t, i) => (t - timed[i]) / 1000));
     writeFileSync(outPath, JSON.stringify({ step_seconds: stepSeconds, losses, weights }));
   }
   leave();

@@ -4,20 +4,25 @@
 //                        thread) on the same model, ERM;
 //   max_abs_weight_diff: every parameter and buffer after the run, 2 processes against 1 at the
 //                        combined batch (the loss curves are compared the same way).
-// Each figure is the median over rounds; in a round the sides run back to back so that a noisy
-// neighbour hurts them alike. Every side is its own process (bench/ddp-worker.ts, bench/ddp_torch.py).
+// Each figure is the median over rounds of each side's median step; in a round the sides run back
+// to back so that a noisy neighbour hurts them alike. Every side is its own process
+// (bench/ddp-worker.ts, bench/ddp_torch.py); both sides' ranks are bound to one core each, as
+// `--nproc-per-node` binds ours.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch } from "../src/dist/launch.js";
+import { allowedCpus, coreShares } from "../src/util/cpu-list.js";
 import { median } from "./median.js";
 
 export interface BenchDdpOptions {
   batch: number;
   steps: number;
   warmup: number;
+  /** steps (warm-up included) after which the 2- and 1-process weights and losses are compared */
+  compareAfter: number;
   rounds: number;
   /** skip the PyTorch side */
   noTorch?: boolean;
@@ -40,11 +45,15 @@ function maxAbsDiff(a: number[], b: number[]): number {
   return m;
 }
 
+function workerArgs(o: BenchDdpOptions): string[] {
+  return [o.batch, o.steps, o.warmup, o.compareAfter].map(String);
+}
+
 async function twoProcesses(method: string, o: BenchDdpOptions, out: string): Promise<WorkerResult> {
   const r = await launch({
     nprocPerNode: 2,
     script: WORKER,
-    args: [method, String(o.batch), String(o.steps), String(o.warmup), out],
+    args: [method, ...workerArgs(o), out],
     env: { MIMMX_THREADS: "1" },
   });
   if (r.code !== 0)
@@ -55,23 +64,25 @@ async function twoProcesses(method: string, o: BenchDdpOptions, out: string): Pr
 function oneProcess(method: string, o: BenchDdpOptions, out: string): WorkerResult {
   const env: NodeJS.ProcessEnv = { ...process.env, MIMMX_THREADS: "2" };
   for (const k of ["MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"]) delete env[k];
-  const r = spawnSync(
-    process.execPath,
-    [WORKER, method, String(o.batch), String(o.steps), String(o.warmup), out],
-    {
-      env,
-      encoding: "utf8",
-    },
-  );
+  const r = spawnSync(process.execPath, [WORKER, method, ...workerArgs(o), out], {
+    env,
+    encoding: "utf8",
+  });
   if (r.status !== 0)
     throw new Error(`bench ddp: the 1-process ${method} run failed: ${r.stderr || r.error}`);
   return JSON.parse(readFileSync(out, "utf8")) as WorkerResult;
 }
 
 function torchDdp(o: BenchDdpOptions): number {
+  // each PyTorch rank on the cores our launcher gives our rank of the same number
+  const shares = coreShares(allowedCpus(), 2, 1);
   const r = spawnSync(
     "/usr/bin/python3",
-    [TORCH_SCRIPT, "--batch", String(o.batch), "--steps", String(o.steps), "--warmup", String(o.warmup)],
+    [
+      TORCH_SCRIPT,
+      ...["--batch", String(o.batch), "--steps", String(o.steps), "--warmup", String(o.warmup)],
+      ...(shares ? ["--cpus", shares.join(";")] : []),
+    ],
     { encoding: "utf8" },
   );
   if (r.status !== 0) throw new Error(`bench ddp: the PyTorch DDP side failed: ${r.stderr || r.error}`);
@@ -81,6 +92,10 @@ function torchDdp(o: BenchDdpOptions): number {
 export async function benchDdp(o: BenchDdpOptions): Promise<Record<string, unknown>> {
   if (o.batch % 2 !== 0) throw new Error(`bench ddp: --batch ${o.batch} must divide over 2 processes`);
   if (!(o.warmup >= 1)) throw new Error(`bench ddp: --warmup must be >= 1, got ${o.warmup}`);
+  if (!(o.compareAfter >= 1 && o.compareAfter <= o.warmup + o.steps))
+    throw new Error(
+      `bench ddp: --compare-after must be within the run's ${o.warmup + o.steps} steps, got ${o.compareAfter}`,
+    );
   const dir = mkdtempSync(join(tmpdir(), "mimmx-bench-ddp-"));
   try {
     const out: Record<string, unknown> = {
@@ -88,6 +103,7 @@ export async function benchDdp(o: BenchDdpOptions): Promise<Record<string, unkno
       batch: o.batch,
       steps_per_round: o.steps,
       rounds: o.rounds,
+      compared_after_steps: o.compareAfter,
     };
     for (const method of ["erm", "mimmx"]) {
       const ratios: number[] = [];

@@ -1,12 +1,14 @@
 """PyTorch side of `mimmx bench ddp`: torch.nn.parallel.DistributedDataParallel with gloo on the
 same small CNN as bench/erm_torch.py (ERM, Adam), N processes x 1 thread on loopback, each with its
-share of the global batch. Rank 0 prints one JSON line: {"step_seconds": ...}.
+share of the global batch. Rank 0 prints one JSON line: {"step_seconds": ...}, the median step (as
+bench/ddp-worker.ts reports ours: host stalls of 70-160 ms hit either side a few times a run).
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
 import argparse
 import json
 import os
 import socket
+import statistics
 import sys
 import time
 
@@ -20,6 +22,9 @@ from erm_torch import Net  # noqa: E402
 
 
 def rank_main(rank, world, port, a, queue):
+    # bound to its cores as our launcher binds each of our ranks, before any thread starts
+    if a.cpus:
+        os.sched_setaffinity(0, cpu_list(a.cpus.split(";")[rank]))
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     torch.manual_seed(0)
@@ -37,13 +42,23 @@ def rank_main(rank, world, port, a, queue):
     for _ in range(a.warmup):
         step()
     dist.barrier()
-    t0 = time.perf_counter()
+    times = []
     for _ in range(a.steps):
+        t0 = time.perf_counter()
         step()
+        times.append(time.perf_counter() - t0)
     dist.barrier()
     if rank == 0:
-        queue.put((time.perf_counter() - t0) / a.steps)
+        queue.put(statistics.median(times))
     dist.destroy_process_group()
+
+
+def cpu_list(text):
+    cpus = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
 
 
 def main():
@@ -52,6 +67,7 @@ def main():
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--world", type=int, default=2)
+    p.add_argument("--cpus", default="", help="each rank's CPU list, separated by ';' (default: unbound)")
     a = p.parse_args()
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

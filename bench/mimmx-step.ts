@@ -1,13 +1,10 @@
-// Cost of one MIMM-X step against one MTL step on the small CNN with two spurions (28x28 inputs).
-// One MIMM-X step = its N_FE encoder batch(es) + N_MI critic batches (default estimator, default
-// switches). The published critic (3 x 400, all B^2 concatenated pairs) is timed beside it for 1-2
-// steps only. Rounds alternate between methods so a noisy neighbour hurts all alike; best round kept.
-//
-// Measured (2-core machine shared with other runs, batch 128, partSize 2, 1 torch thread, best of 5
-// rounds, two runs each): with the TS critic path (MIMMX_FUSED_CRITIC=0) MIMM-X / MTL = 2.11, 2.53
-// (~40-50 ms vs ~19 ms); with the fused native critic step (default) 1.73, 1.67 (~30 ms vs ~18 ms).
-// A critic step alone: ~2.3 ms fused vs ~4.8 ms TS (partSize 8: ~2.1 vs ~4.0 ms). The encoder
-// batch (~25-30 ms) is now most of a MIMM-X step. MIMMX_FUSED_CRITIC=0 / aten selects the other paths.
+// Cost of one MIMM-X step against one MTL step on the small CNN (28x28 inputs), MIMM-X as its run
+// default builds it (`--setting method-layer`: the round-5 method layer of the figures in
+// docs/tuning-log.md). The published critic (3 x 400, all B^2 concatenated pairs) is timed beside it
+// for 1-2 steps only. Rounds alternate between the methods so that a noisy neighbour hurts both;
+// each round reports its median step (this machine's host stalls a process for 70-160 ms a few
+// times a second, which moves a mean of 10-20 steps by a third) and the best round is kept.
+// Measured figures: README, Benchmarks.
 
 import type { Batch } from "../src/methods/batch.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
@@ -45,12 +42,16 @@ function syntheticBatch(b: number, spurions: number): Batch {
   };
 }
 
-/** Seconds per update() call over `steps` calls after `warmup` calls. */
+/** The median seconds of an update() call over `steps` calls after `warmup` calls. */
 function timeSteps(method: Method, batch: Batch, steps: number, warmup: number): number {
   for (let i = 0; i < warmup; i++) torch.tidy(() => method.update(batch));
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) torch.tidy(() => method.update(batch));
-  return (performance.now() - t0) / 1000 / steps;
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    torch.tidy(() => method.update(batch));
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
 }
 
 function make(cfg: Record<string, unknown>, spurions: number): Method {

@@ -13,14 +13,40 @@
 #endif
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <stdexcept>
 #include <vector>
+
+#include <pthread.h>
 
 namespace mimmx {
 namespace dist {
 
 namespace {
+
+// c10d 1.13's TCPStore gives up on the first EINTR from its socket calls, so a signal with a
+// handler that lands while a rank waits for the master (a profiler's SIGPROF, node's SIGUSR1 for
+// the inspector, a user's SIGUSR2) failed the rendezvous with "Interrupted system call". This holds
+// those signals on the joining thread until the group is up; they are delivered then. SIGINT,
+// SIGTERM, SIGHUP and SIGQUIT are not held: a stop request still ends a rendezvous at once. Gloo's
+// threads, started inside, keep the mask, which only steers process signals to other threads.
+class HeldSignals {
+ public:
+  HeldSignals() {
+    sigset_t held;
+    sigemptyset(&held);
+    for (int s : {SIGPROF, SIGVTALRM, SIGALRM, SIGCHLD, SIGWINCH, SIGURG, SIGUSR1, SIGUSR2, SIGPIPE, SIGCONT})
+      sigaddset(&held, s);
+    pthread_sigmask(SIG_BLOCK, &held, &previous_);
+  }
+  ~HeldSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  HeldSignals(const HeldSignals&) = delete;
+  HeldSignals& operator=(const HeldSignals&) = delete;
+
+ private:
+  sigset_t previous_;
+};
 
 // libtorch 2.x split ProcessGroup into a dispatching front and per-device Backends; the concrete
 // Gloo/NCCL classes are Backends there and ProcessGroups in 1.13. Both expose the same collectives.
@@ -128,6 +154,7 @@ void init(const InitOptions& o) {
   std::string where = "initProcessGroup (rank " + std::to_string(o.rank) + " of " + std::to_string(o.worldSize) +
                       ", master " + o.host + ":" + std::to_string(o.port) + ")";
   try {
+    HeldSignals held;
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(o.port);
     so.isServer = o.rank == 0;

@@ -35,18 +35,25 @@ struct AllReduceSumFn : public torch::autograd::Function<AllReduceSumFn> {
 };
 
 // y = the ranks' x concatenated along dim 0. Backward: this rank's rows of the summed gradient
-// (every rank's loss may depend on every row), as torch.distributed.nn.all_gather does.
+// (every rank's loss may depend on every row), as torch.distributed.nn.all_gather does. With
+// `replicated` the caller promises that every rank computes the same loss from y (MIMM-X's
+// critics on the global batch: same rows, same negatives), so every rank already holds the same
+// gradient of y, and the sum the all-reduce would produce is world x this rank's rows of it: one
+// collective less per step, and the same value up to the last bits.
 struct AllGatherFn : public torch::autograd::Function<AllGatherFn> {
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x) {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, bool replicated) {
     ctx->saved_data["rows"] = x.size(0);
+    ctx->saved_data["replicated"] = replicated;
     return dist::allGather(x);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     int64_t rows = ctx->saved_data["rows"].toInt();
+    at::Tensor own = grads[0].narrow(0, dist::rank() * rows, rows);
+    if (ctx->saved_data["replicated"].toBool()) return {own.mul(static_cast<double>(dist::worldSize())), at::Tensor()};
     at::Tensor g = grads[0].clone(at::MemoryFormat::Contiguous);
     dist::allReduce(g, "sum");
-    return {g.narrow(0, dist::rank() * rows, rows).clone()};
+    return {g.narrow(0, dist::rank() * rows, rows).clone(), at::Tensor()};
   }
 };
 
@@ -129,22 +136,62 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
 
   // Gradients the hooks did not reduce: set by hand (p.grad = ..., as MIMM-X does for its heads),
   // changed after the pass that reduced them, or accumulated under noSync. Called right before the
-  // optimizer steps. The ranks first agree on the set (the union of their stale parameters, one
-  // small all-reduce), then those gradients are averaged in buckets. Returns how many.
+  // optimizer steps. The ranks agree on the set (the union of their stale parameters) and average
+  // those gradients. Returns how many.
+  //
+  // A method takes the same path every step, so the set is almost always last call's. The first
+  // collective therefore carries, beside this rank's stale mask, the gradients of last call's set:
+  // when the union comes back equal to it, that one collective was the whole sync. Otherwise (the
+  // first call, a changed path) the agreed set's gradients are averaged in buckets after it. Every
+  // rank sees the same summed mask, so every rank takes the same branch.
   int64_t syncStale(int64_t bucketBytes) {
     std::lock_guard<std::mutex> lock(mu_);
-    at::Tensor mask = at::zeros({static_cast<int64_t>(params_.size())}, at::kFloat);
-    auto* m = mask.data_ptr<float>();
-    for (size_t k = 0; k < params_.size(); ++k) {
+    const int64_t P = static_cast<int64_t>(params_.size());
+    // Last call's set rides along only when it fits one float bucket on one device.
+    bool carry = !expected_.empty();
+    int64_t carried = 0;
+    for (size_t k : expected_) {
+      const at::Tensor& p = params_[k];
+      carry = carry && p.scalar_type() == at::kFloat && p.device() == params_[expected_[0]].device();
+      carried += p.numel();
+    }
+    carry = carry && (P + carried) * 4 <= bucketBytes;
+    at::Tensor maskHost = at::zeros({P}, at::kFloat);
+    auto* m = maskHost.data_ptr<float>();
+    for (int64_t k = 0; k < P; ++k) {
       const at::Tensor& g = params_[k].grad();
       if (g.defined() && (g.unsafeGetTensorImpl() != syncedImpl_[k] || g._version() != syncedVersion_[k])) m[k] = 1;
     }
-    dist::allReduce(mask, "sum");
-    std::vector<size_t> stale;
-    for (size_t k = 0; k < params_.size(); ++k)
-      if (m[k] > 0) stale.push_back(k);
-    double world = static_cast<double>(dist::worldSize());
     at::NoGradGuard noGrad;
+    double world = static_cast<double>(dist::worldSize());
+    at::Tensor flat = maskHost;
+    if (carry) {
+      flat = at::zeros({P + carried}, params_[expected_[0]].options().requires_grad(false));
+      flat.narrow(0, 0, P).copy_(maskHost);
+      int64_t off = P;
+      for (size_t k : expected_) {
+        const at::Tensor& g = params_[k].grad();
+        if (g.defined()) flat.narrow(0, off, params_[k].numel()).copy_(g.reshape({-1}));
+        off += params_[k].numel();
+      }
+    }
+    dist::allReduceSumAsync(flat)->wait();
+    ++staleCollectives_;
+    at::Tensor summed = flat.narrow(0, 0, P).cpu();
+    const float* sm = summed.data_ptr<float>();
+    std::vector<size_t> stale;
+    for (int64_t k = 0; k < P; ++k)
+      if (sm[k] > 0) stale.push_back(static_cast<size_t>(k));
+    if (carry && stale == expected_) {
+      flat.div_(world);
+      int64_t off = P;
+      for (size_t k : stale) {
+        setMean(k, flat.narrow(0, off, params_[k].numel()));
+        off += params_[k].numel();
+      }
+      return static_cast<int64_t>(stale.size());
+    }
+    expected_ = stale;
     size_t start = 0;
     while (start < stale.size()) {
       // One bucket: consecutive stale parameters of one dtype, up to bucketBytes.
@@ -159,26 +206,22 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
         bytes += pBytes;
         ++end;
       }
-      at::Tensor flat = at::zeros({n}, first.options().requires_grad(false));
+      at::Tensor bucket = at::zeros({n}, first.options().requires_grad(false));
       int64_t off = 0;
       for (size_t j = start; j < end; ++j) {
         const at::Tensor& p = params_[stale[j]];
         const at::Tensor& g = p.grad();
         // A parameter stale elsewhere but without a gradient here contributes zeros.
-        if (g.defined()) flat.narrow(0, off, p.numel()).copy_(g.reshape({-1}));
+        if (g.defined()) bucket.narrow(0, off, p.numel()).copy_(g.reshape({-1}));
         off += p.numel();
       }
-      dist::allReduceSumAsync(flat)->wait();
-      flat.div_(world);
+      dist::allReduceSumAsync(bucket)->wait();
+      ++staleCollectives_;
+      bucket.div_(world);
       off = 0;
       for (size_t j = start; j < end; ++j) {
-        size_t k = stale[j];
-        at::Tensor mean = flat.narrow(0, off, params_[k].numel()).view(params_[k].sizes());
-        at::Tensor& g = params_[k].mutable_grad();
-        if (g.defined() && g.sizes() == params_[k].sizes()) g.copy_(mean);
-        else g = mean.clone();
-        record(k);
-        off += params_[k].numel();
+        setMean(stale[j], bucket.narrow(0, off, params_[stale[j]].numel()));
+        off += params_[stale[j]].numel();
       }
       start = end;
     }
@@ -189,6 +232,8 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
   int64_t launchedEarly() const { return launchedEarly_; }
   int64_t launchedAtEnd() const { return launchedAtEnd_; }
   int64_t backwardPasses() const { return passes_; }
+  // collectives syncStale issued (one per call when the set of stale parameters stays the same)
+  int64_t staleCollectives() const { return staleCollectives_; }
   std::vector<int64_t> bucketSizes() const {
     std::vector<int64_t> out;
     for (const auto& b : buckets_) out.push_back(b.flat.numel());
@@ -275,6 +320,15 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
     resetBuckets();
   }
 
+  // Parameter k's .grad becomes `mean` (its flat slice of an averaged bucket).
+  void setMean(size_t k, const at::Tensor& flatMean) {
+    at::Tensor mean = flatMean.view(params_[k].sizes());
+    at::Tensor& g = params_[k].mutable_grad();
+    if (g.defined() && g.sizes() == params_[k].sizes()) g.copy_(mean);
+    else g = mean.clone();
+    record(k);
+  }
+
   // Remembers which gradient tensor (and version of it) holds the mean over ranks, for syncStale.
   void record(size_t k) {
     const at::Tensor& g = params_[k].grad();
@@ -289,11 +343,13 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
   std::vector<bool> ready_;
   std::vector<const c10::TensorImpl*> syncedImpl_;
   std::vector<int64_t> syncedVersion_;
+  // the set of stale parameters the ranks agreed on at the last syncStale
+  std::vector<size_t> expected_;
   std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> accumulators_;
   size_t nextBucket_ = 0;
   bool callbackQueued_ = false;
   bool enabled_ = true;
-  int64_t launchedEarly_ = 0, launchedAtEnd_ = 0, passes_ = 0;
+  int64_t launchedEarly_ = 0, launchedAtEnd_ = 0, passes_ = 0, staleCollectives_ = 0;
   std::mutex mu_;
 };
 
@@ -358,7 +414,7 @@ void RegisterDist(Napi::Env env, Napi::Object e) {
   MIMMX_DEF(e, "dist_all_gather_autograd", {
     const at::Tensor& x = a.tensor(0);
     if (x.dim() < 1) throw a.error("allGatherRows needs a tensor with a row dimension");
-    return Wrap(a.env(), AllGatherFn::apply(x));
+    return Wrap(a.env(), AllGatherFn::apply(x, a.boolean(1, false)));
   });
   // dist_reducer_new(params[], bucketBytes) -> id
   MIMMX_DEF(e, "dist_reducer_new", {
@@ -386,6 +442,7 @@ void RegisterDist(Napi::Env env, Napi::Object e) {
     o.Set("launchedDuringBackward", Napi::Number::New(a.env(), static_cast<double>(r->launchedEarly())));
     o.Set("launchedAtEnd", Napi::Number::New(a.env(), static_cast<double>(r->launchedAtEnd())));
     o.Set("backwardPasses", Napi::Number::New(a.env(), static_cast<double>(r->backwardPasses())));
+    o.Set("staleCollectives", Napi::Number::New(a.env(), static_cast<double>(r->staleCollectives())));
     auto sizes = r->bucketSizes();
     Napi::Array arr = Napi::Array::New(a.env(), sizes.size());
     for (size_t k = 0; k < sizes.size(); ++k) arr.Set(static_cast<uint32_t>(k), Napi::Number::New(a.env(), static_cast<double>(sizes[k])));

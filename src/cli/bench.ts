@@ -148,8 +148,13 @@ const BENCHES: Record<string, Bench> = {
       "the small CNN at 28x28 under ERM and MIMM-X: 2 processes x 1 thread vs 1 x 2 threads and vs PyTorch DDP (targets 0.9, 0.95)",
     spec: {
       batch: { type: "number", default: 128, help: "global batch size (divides over 2 processes)" },
-      steps: { type: "number", default: 30, help: "timed steps per run" },
+      steps: { type: "number", default: 200, help: "timed steps per run (each run reports its median step)" },
       warmup: { type: "number", default: 5, help: "untimed steps before them" },
+      "compare-after": {
+        type: "number",
+        default: 35,
+        help: "steps (warm-up included) after which the 2- and 1-process weights are compared",
+      },
       rounds: { type: "number", default: 3, help: "rounds; the median of each figure is kept" },
       "no-torch": { type: "boolean", default: false, help: "skip the PyTorch DDP side" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
@@ -160,6 +165,7 @@ const BENCHES: Record<string, Bench> = {
         batch: o.batch as number,
         steps: o.steps as number,
         warmup: o.warmup as number,
+        compareAfter: o["compare-after"] as number,
         rounds: o.rounds as number,
         noTorch: o["no-torch"] as boolean,
       });

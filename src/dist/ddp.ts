@@ -33,6 +33,8 @@ export interface ReducerStats {
   /** buckets started only when the backward pass ended */
   launchedAtEnd: number;
   backwardPasses: number;
+  /** collectives syncStaleGradients issued: one per call while the set of stale parameters stays */
+  staleCollectives: number;
 }
 
 export class DistributedDataParallel {

@@ -32,7 +32,8 @@ export function globalCriticInputs(views: Tensor[], batch: Batch): GlobalCriticI
   // tensor cost MIMM-X's DDP step several.
   const widths = views.map((v) => v.shape[1]);
   const labels = stack([batch.y, ...batch.z], 1).to(views[0].dtype);
-  const all = allGatherRows(cat([...views, labels], 1)).indexSelect(0, order);
+  // Every rank scores these same rows the same way, so the gather's backward needs no all-reduce.
+  const all = allGatherRows(cat([...views, labels], 1), { replicated: true }).indexSelect(0, order);
   let start = 0;
   const next = (w: number) => {
     const v = all.narrow(1, start, w);

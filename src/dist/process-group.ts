@@ -133,10 +133,14 @@ export function allReduceSumAutograd(t: Tensor): Tensor {
  * The global batch: the ranks' rows concatenated in rank order, differentiable (each rank's rows
  * get the summed gradient of every rank's loss, torch.distributed.nn.all_gather's rule). This is
  * what MIMM-X's critics need to score the global batch. Identity without a process group.
+ *
+ * `replicated`: every rank computes the same loss from the result (same function, same rows).
+ * Each rank then already holds the gradient the others hold, and the backward pass returns world
+ * times its own rows' share of it without the all-reduce. Wrong if the loss differs by rank.
  */
-export function allGatherRows(t: Tensor): Tensor {
+export function allGatherRows(t: Tensor, o: { replicated?: boolean } = {}): Tensor {
   if (!isInitialized()) return t.clone();
-  return new Tensor(native.dist_all_gather_autograd(t._h));
+  return new Tensor(native.dist_all_gather_autograd(t._h, o.replicated ?? false));
 }
 
 /**

@@ -263,13 +263,15 @@ export class Mimmx extends BaseMethod {
     const headParams = this.model.heads.parameters();
     const cls = P.classificationGradients(P.weightedClassLoss(ceTerms, w), f, W, headParams);
     const mi = miLoss ? P.miGradients(miLoss, f, W) : { f: null, W: null };
+    const adaptive = cfg.adaptiveScaling && miLoss !== null;
     // Under DDP: both W-gradients become the global batch's, so s and GradNorm's norms are the
     // one-process ones on every rank (what reaches W.grad is averaged again, which keeps it).
-    allReduceMeanInPlace([cls.W, mi.W]);
+    // Without either reader, W.grad is averaged with the other gradients and this collective
+    // would change nothing (MIMM-X's default: no adaptive scaling, no GradNorm).
+    if (this.gradNorm || (adaptive && cfg.scalingScope !== "encoder")) allReduceMeanInPlace([cls.W, mi.W]);
 
     // s, then grad L_class + lambda w_MI s grad L_MI into the parameters.
     let s = 1;
-    const adaptive = cfg.adaptiveScaling && miLoss !== null;
     if (adaptive && cfg.scalingScope === "encoder") {
       const encoderParams = this.model.encoder.parameters();
       const g = encoderGradients(f, encoderParams, cls, mi);

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { parseCpuList } from "../util/cpu-list.js";
 import { packageRoot } from "../util/package-root.js";
 
 /** The handle object the addon creates for each tensor. */
@@ -42,6 +43,9 @@ function load(): NativeAddon {
   if (threads !== undefined && !/^[1-9][0-9]*$/.test(threads)) {
     throw new Error(`mimmx: MIMMX_THREADS must be a positive integer, got "${threads}"`);
   }
+  // The addon binds every thread to these cores as it loads (the --nproc-per-node launcher sets it).
+  const affinity = process.env.MIMMX_CPU_AFFINITY;
+  if (affinity) parseCpuList(affinity, "mimmx: MIMMX_CPU_AFFINITY");
   const require = createRequire(import.meta.url);
   return require(path) as NativeAddon;
 }

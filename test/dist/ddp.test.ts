@@ -135,6 +135,23 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
     }
     assert.deepEqual(r0.gatherGrad, [2, 4]);
     assert.deepEqual(r1.gatherGrad, [6, 8]);
+    assert.deepEqual(r0.gatherGradReplicated, [2, 4]);
+    assert.deepEqual(r1.gatherGradReplicated, [6, 8]);
+    for (const r of [r0, r1]) {
+      const stale = r.stale as { means: number[][]; steady: number; after: number };
+      // the mean over ranks of each hand-written gradient, at every call
+      assert.deepEqual(stale.means, [
+        [0.5, 1],
+        [1.5, 1],
+        [2.5, 1],
+        [2, 1],
+        [0.5, 1.5, 5],
+      ]);
+      // call 1: the mask, then the gradients; calls 2 and 3: both in one collective
+      assert.equal(stale.steady, 4);
+      // the set grew: the carried layout is refused and the new set averaged after it
+      assert.equal(stale.after, 6);
+    }
   });
 
   test("ERM with BatchNorm: 2 ranks at half the batch equal 1 process at the whole batch; ranks identical", async () => {

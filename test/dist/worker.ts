@@ -12,6 +12,30 @@ import {
   trainWithChangingKeys,
 } from "./scenarios.js";
 
+/**
+ * Gradients written by hand, averaged by syncStaleGradients: three calls with the same parameter
+ * set (after the first, one collective each), then a call that adds a parameter (the set changes).
+ */
+function staleGradients(rank: number): Record<string, unknown> {
+  const w = torch.zeros([2]).requiresGrad_();
+  const v = torch.zeros([3]).requiresGrad_();
+  const ddp = new dist.DistributedDataParallel([w, v]);
+  const means: number[][] = [];
+  for (let step = 0; step < 3; step++) {
+    w.grad = torch.tensor([rank + step, 2 * rank]);
+    ddp.syncStaleGradients();
+    means.push(w.grad.toArray() as number[]);
+  }
+  const steady = ddp.stats().staleCollectives;
+  w.grad = torch.tensor([4 * rank, 1]);
+  v.grad = torch.tensor([rank, 3 * rank, 5]);
+  ddp.syncStaleGradients();
+  means.push(w.grad.toArray() as number[], v.grad.toArray() as number[]);
+  const out = { means, steady, after: ddp.stats().staleCollectives };
+  ddp.dispose();
+  return out;
+}
+
 async function collectives(rank: number): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const s = torch.tensor([rank + 1, 10 * (rank + 1)]);
@@ -30,6 +54,15 @@ async function collectives(rank: number): Promise<Record<string, unknown>> {
     .sum()
     .backward();
   out.gatherGrad = x.grad?.toArray();
+  // The same loss on every rank, declared: the backward pass skips its all-reduce, same gradient.
+  const xr = torch.tensor([[rank + 1], [rank + 2]]).requiresGrad_();
+  dist
+    .allGatherRows(xr, { replicated: true })
+    .mul(torch.tensor([[1], [2], [3], [4]]))
+    .sum()
+    .backward();
+  out.gatherGradReplicated = xr.grad?.toArray();
+  out.stale = staleGradients(rank);
   const y = torch.tensor([rank + 1, 3]).requiresGrad_();
   dist
     .allReduceSumAutograd(y)
