@@ -158,10 +158,8 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
     carry = carry && (P + carried) * 4 <= bucketBytes;
     at::Tensor maskHost = at::zeros({P}, at::kFloat);
     auto* m = maskHost.data_ptr<float>();
-    for (int64_t k = 0; k < P; ++k) {
-      const at::Tensor& g = params_[k].grad();
-      if (g.defined() && (g.unsafeGetTensorImpl() != syncedImpl_[k] || g._version() != syncedVersion_[k])) m[k] = 1;
-    }
+    for (int64_t k = 0; k < P; ++k)
+      if (isStale(static_cast<size_t>(k))) m[k] = 1;
     at::NoGradGuard noGrad;
     double world = static_cast<double>(dist::worldSize());
     at::Tensor flat = maskHost;
@@ -226,6 +224,13 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
       start = end;
     }
     return static_cast<int64_t>(stale.size());
+  }
+  // The first parameter whose gradient is not the one the reducer last wrote (-1: none). Local.
+  int64_t firstStale() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t k = 0; k < params_.size(); ++k)
+      if (isStale(k)) return static_cast<int64_t>(k);
+    return -1;
   }
   int64_t numBuckets() const { return static_cast<int64_t>(buckets_.size()); }
   // How many buckets were launched during backward passes (overlapped), and at their end.
@@ -318,6 +323,12 @@ class BucketReducer : public std::enable_shared_from_this<BucketReducer> {
       }
     }
     resetBuckets();
+  }
+
+  // A gradient the reducer did not write: another tensor, or the same one changed since.
+  bool isStale(size_t k) const {
+    const at::Tensor& g = params_[k].grad();
+    return g.defined() && (g.unsafeGetTensorImpl() != syncedImpl_[k] || g._version() != syncedVersion_[k]);
   }
 
   // Parameter k's .grad becomes `mean` (its flat slice of an averaged bucket).
@@ -434,6 +445,9 @@ void RegisterDist(Napi::Env env, Napi::Object e) {
   // dist_reducer_sync_stale(id, bucketBytes) -> how many gradients it averaged
   MIMMX_DEF(e, "dist_reducer_sync_stale", {
     return Napi::Number::New(a.env(), static_cast<double>(Reducer(a, 0)->syncStale(a.int64(1))));
+  });
+  MIMMX_DEF(e, "dist_reducer_first_stale", {
+    return Napi::Number::New(a.env(), static_cast<double>(Reducer(a, 0)->firstStale()));
   });
   MIMMX_DEF(e, "dist_reducer_stats", {
     auto r = Reducer(a, 0);

@@ -93,6 +93,19 @@ export class DistributedDataParallel {
     return native.dist_reducer_sync_stale(this.id(), this.bucketBytes) as number;
   }
 
+  /**
+   * Throws, naming the first parameter (by its index here and its shape) whose gradient the
+   * reducer did not write, for callers whose gradients must all come from backward passes. Local:
+   * no collective (every rank runs the same code, so every rank throws at the same step).
+   */
+  assertNoStaleGradients(what: string): void {
+    const k = native.dist_reducer_first_stale(this.id()) as number;
+    if (k < 0) return;
+    throw new Error(
+      `DistributedDataParallel (${what}): the gradient of parameter ${k} [${this.params[k].shape.join(", ")}] was set or changed after the backward pass, which the ranks do not average; a method that writes gradients by hand declares writesGradients`,
+    );
+  }
+
   /** Rank 0's buffers (running statistics) to every rank, e.g. before evaluation without SyncBatchNorm. */
   syncBuffers(): void {
     if (!Array.isArray(this.target)) this.broadcastFromRank0(this.target.buffers());

@@ -34,10 +34,14 @@ export function distributeMethod(method: Method, o: DdpOptions = {}): Distribute
     const ddp = new DistributedDataParallel(params, o);
     reducers[name] = ddp;
     // Methods that write gradients by hand (MIMM-X's heads, its last-layer routes) call step()
-    // themselves: averaging what the hooks missed has to happen inside it, before the update.
+    // themselves: averaging what the hooks missed has to happen inside it, before the update. For
+    // the others that agreement would be a collective per step for nothing (measured: 1.3 ms of a
+    // 16 ms step of bench ddp's ERM), so their gradients are only checked, on this rank.
     const step = opt.step;
+    const writes = method.writesGradients === true;
     opt.step = function (this: typeof opt) {
-      ddp.syncStaleGradients();
+      if (writes) ddp.syncStaleGradients();
+      else ddp.assertNoStaleGradients(`method ${method.name}, optimizer "${name}"`);
       step.call(this);
     };
     restore.push(() => {

@@ -64,6 +64,13 @@ export interface Method {
    * once per epoch and checkpoints their state.
    */
   readonly schedulers?: Record<string, LRScheduler>;
+  /**
+   * True when update() sets a .grad by hand (`p.grad = ...`) or changes one after its backward
+   * pass. Under DDP those gradients are averaged right before each optimizer step, after the ranks
+   * agree on which they are (one collective per step); without the flag every gradient must come
+   * from backward(), whose reducer averages it, and a hand-written one is refused by name.
+   */
+  readonly writesGradients?: boolean;
   /** One training update on a batch; returns named scalars to log (losses, weights, MI estimates). */
   update(batch: Batch): Record<string, number>;
   /** Logits per task (eval mode, no gradient). */

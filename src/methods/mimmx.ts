@@ -59,6 +59,8 @@ export type { MimmxConfig } from "./mimmx/config.js";
 
 export class Mimmx extends BaseMethod {
   readonly name: string = "mimmx";
+  /** the heads' and the last shared layer's gradients are assembled by hand (mimmx/assemble.ts) */
+  readonly writesGradients = true;
   readonly pairs: PartPair[];
   readonly estimators: PairEstimatorSet | null;
   readonly gradNorm: GradNormWeights | null;

@@ -138,7 +138,7 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
     assert.deepEqual(r0.gatherGradReplicated, [2, 4]);
     assert.deepEqual(r1.gatherGradReplicated, [6, 8]);
     for (const r of [r0, r1]) {
-      const stale = r.stale as { means: number[][]; steady: number; after: number };
+      const stale = r.stale as { means: number[][]; steady: number; after: number; refused: string };
       // the mean over ranks of each hand-written gradient, at every call
       assert.deepEqual(stale.means, [
         [0.5, 1],
@@ -151,6 +151,10 @@ describe("dist: 2 processes on loopback", { concurrency: false }, () => {
       assert.equal(stale.steady, 4);
       // the set grew: the carried layout is refused and the new set averaged after it
       assert.equal(stale.after, 6);
+      assert.match(
+        stale.refused,
+        /no hand-written gradients\): the gradient of parameter 1 \[3\] was set or changed after the backward pass/,
+      );
     }
   });
 

@@ -31,7 +31,16 @@ function staleGradients(rank: number): Record<string, unknown> {
   v.grad = torch.tensor([rank, 3 * rank, 5]);
   ddp.syncStaleGradients();
   means.push(w.grad.toArray() as number[], v.grad.toArray() as number[]);
-  const out = { means, steady, after: ddp.stats().staleCollectives };
+  // A caller whose gradients must all come from backward passes: a hand-written one is named.
+  ddp.assertNoStaleGradients("no hand-written gradients");
+  let refused = "";
+  v.grad = torch.tensor([1, 2, 3]);
+  try {
+    ddp.assertNoStaleGradients("no hand-written gradients");
+  } catch (e) {
+    refused = (e as Error).message;
+  }
+  const out = { means, steady, after: ddp.stats().staleCollectives, refused };
   ddp.dispose();
   return out;
 }
