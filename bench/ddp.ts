@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { launch } from "../src/dist/launch.js";
 import { allowedCpus, coreShares } from "../src/util/cpu-list.js";
 import { median } from "./median.js";
+import { benchPython } from "./python.js";
 
 export interface BenchDdpOptions {
   batch: number;
@@ -77,7 +78,7 @@ function torchDdp(o: BenchDdpOptions): number {
   // each PyTorch rank on the cores our launcher gives our rank of the same number
   const shares = coreShares(allowedCpus(), 2, 1);
   const r = spawnSync(
-    "/usr/bin/python3",
+    benchPython(),
     [
       TORCH_SCRIPT,
       ...["--batch", String(o.batch), "--steps", String(o.steps), "--warmup", String(o.warmup)],

@@ -11,6 +11,8 @@
 // the command exits 1 after printing. The second step's loss (after one Adam step) is compared too.
 // Then `rounds` rounds, each `warmup` untimed and `steps` timed steps per side, the sides back to back
 // and the one that goes first alternating; each figure is the median over rounds.
+// `--device cuda` runs both sides on the GPU (ours through the addon's CUDA libtorch, PyTorch's with
+// MIMMX_BENCH_PYTHON naming a Python whose torch has CUDA); the clocks stop after the device is done.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -21,8 +23,10 @@ import { buildEncoder } from "../src/models/registry.js";
 import * as nn from "../src/nn/index.js";
 import { Adam } from "../src/optim/index.js";
 import * as torch from "../src/tensor/index.js";
+import type { Device } from "../src/tensor/tensor.js";
 import { JsonLineProcess } from "./json-line-process.js";
 import { median } from "./median.js";
+import { benchPython } from "./python.js";
 
 export const BENCH_ENCODERS = ["resnet18", "densenet121", "cnn3d"] as const;
 export type BenchEncoderName = (typeof BENCH_ENCODERS)[number];
@@ -31,7 +35,6 @@ export type BenchEncoderName = (typeof BENCH_ENCODERS)[number];
 export const NUM_PARTS = 3;
 export const PART_SIZE = 32;
 const LR = 1e-3;
-export const PYTHON = "/usr/bin/python3";
 const TORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "encoders_torch.py");
 
 export interface BenchEncodersOptions {
@@ -50,6 +53,8 @@ export interface BenchEncodersOptions {
   tolerance: number;
   /** time ours only (no python3-torch); agreement is then unknown (null) */
   noTorch?: boolean;
+  /** where both sides train (default cpu) */
+  device?: Device;
 }
 
 /** One encoder ready to train: model, optimiser, a fixed batch and target. */
@@ -63,17 +68,19 @@ export interface EncoderCase {
 
 export function makeCase(
   name: BenchEncoderName,
-  o: Pick<BenchEncodersOptions, "size" | "batch" | "size3d" | "batch3d">,
+  o: Pick<BenchEncodersOptions, "size" | "batch" | "size3d" | "batch3d" | "device">,
 ): EncoderCase {
   if (!(BENCH_ENCODERS as readonly string[]).includes(name))
     throw new Error(`bench encoders: unknown encoder "${name}" (known: ${BENCH_ENCODERS.join(", ")})`);
   torch.manualSeed(0);
-  const encoder = buildEncoder({ name, numParts: NUM_PARTS, partSize: PART_SIZE });
+  const device = o.device ?? "cpu";
+  // built and drawn on the CPU, so that the weights and the batch are the same on every device
+  const encoder = buildEncoder({ name, numParts: NUM_PARTS, partSize: PART_SIZE }).to(device);
   encoder.train();
   const shape =
     name === "cnn3d" ? [o.batch3d, 1, o.size3d, o.size3d, o.size3d] : [o.batch, 1, o.size, o.size];
-  const x = torch.randn(shape).keep();
-  const target = torch.randn([shape[0], encoder.featureDim]).keep();
+  const x = torch.randn(shape).to(device).keep();
+  const target = torch.randn([shape[0], encoder.featureDim]).to(device).keep();
   return { name, encoder, opt: new Adam(encoder.parameters(), { lr: LR }), x, target };
 }
 
@@ -106,15 +113,16 @@ export function checkAndExport(c: EncoderCase, path: string): OurCheck {
   const stateOrder: string[] = [];
   torch.noGrad(() => {
     for (const [name, t] of c.encoder.stateDict()) {
-      file.set(`state.${name}`, t.detach().clone().keep());
+      file.set(`state.${name}`, t.detach().to("cpu").clone().keep());
       stateOrder.push(name);
     }
   });
   const first = step(c);
   const second = step(c);
-  file.set("input", c.x);
-  file.set("target", c.target);
-  file.set("output", first.output);
+  const onCpu = [c.x, c.target, first.output].map((t) => t.to("cpu").keep());
+  file.set("input", onCpu[0]);
+  file.set("target", onCpu[1]);
+  file.set("output", onCpu[2]);
   saveSafetensors(path, file, {
     encoder: c.name,
     out_features: String(c.encoder.featureDim),
@@ -124,20 +132,28 @@ export function checkAndExport(c: EncoderCase, path: string): OurCheck {
   });
   const losses: [number, number] = [first.loss.item(), second.loss.item()];
   for (const [k, t] of file) if (k.startsWith("state.")) t.dispose();
+  // (to("cpu") of a CPU tensor is the tensor itself: only copies are freed)
+  onCpu.forEach((t, i) => {
+    if (t !== [c.x, c.target, first.output][i]) t.dispose();
+  });
   for (const t of [first.output, first.loss, second.output, second.loss]) t.dispose();
   return { losses, stateOrder };
 }
 
-/** Seconds per step, mean over `steps` after `warmup` untimed ones. */
+/**
+ * Seconds per step, mean over `steps` after `warmup` untimed ones. Reading the last loss waits for
+ * the device (a CUDA step only queues its kernels), before the clock starts and before it stops.
+ */
 export function ourRound(c: EncoderCase, warmup: number, steps: number): number {
-  const run = () => {
+  const run = (wait: boolean) => {
     const r = step(c);
+    if (wait) r.loss.item();
     r.output.dispose();
     r.loss.dispose();
   };
-  for (let i = 0; i < warmup; i++) run();
+  for (let i = 0; i < warmup; i++) run(i === warmup - 1);
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < steps; i++) run();
+  for (let i = 0; i < steps; i++) run(i === steps - 1);
   return Number(process.hrtime.bigint() - t0) / 1e9 / steps;
 }
 
@@ -155,11 +171,13 @@ export class TorchSide {
     readonly versions: { torch: string; torchvision: string; threads: number },
   ) {}
 
-  static async start(threads: number): Promise<TorchSide> {
-    if (!existsSync(PYTHON)) throw new Error(`bench encoders: ${PYTHON} is missing (python3-torch)`);
+  static async start(threads: number, device: Device = "cpu"): Promise<TorchSide> {
+    const python = benchPython();
+    if (!existsSync(python))
+      throw new Error(`bench encoders: ${python} is missing (python3-torch, or set MIMMX_BENCH_PYTHON)`);
     const proc = new JsonLineProcess(
-      PYTHON,
-      [TORCH_SCRIPT, "--threads", String(threads)],
+      python,
+      [TORCH_SCRIPT, "--threads", String(threads), "--device", device],
       "bench encoders: the PyTorch side",
     );
     try {
@@ -217,7 +235,7 @@ export async function benchEncoders(o: BenchEncodersOptions): Promise<Record<str
   const dir = mkdtempSync(join(tmpdir(), "mimmx-bench-encoders-"));
   let theirs: TorchSide | null = null;
   try {
-    if (!o.noTorch) theirs = await TorchSide.start(o.threads);
+    if (!o.noTorch) theirs = await TorchSide.start(o.threads, o.device ?? "cpu");
     const entries: Record<string, unknown>[] = [];
     for (const name of o.encoders) {
       const c = makeCase(name, o);
@@ -264,6 +282,7 @@ export async function benchEncoders(o: BenchEncodersOptions): Promise<Record<str
     }
     return {
       bench: "encoders",
+      device: o.device ?? "cpu",
       threads: o.threads,
       rounds: o.rounds,
       steps_per_round: o.steps,

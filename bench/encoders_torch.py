@@ -82,8 +82,9 @@ def to_tensor(path, tensors, name):
 class Case:
     """One encoder loaded from a file of ours: model, optimiser, batch, target."""
 
-    def __init__(self, path):
+    def __init__(self, path, device):
         tensors, meta = read_safetensors(path)
+        self.device = device
         self.model = build(meta["encoder"], int(meta["out_features"]))
         self.model.train()
         order = json.loads(meta["state_order"])
@@ -95,9 +96,11 @@ class Case:
             for on, tn in pairs:
                 target_state[tn].copy_(to_tensor(path, tensors, "state." + on))
         self.entries = len(pairs)
-        self.x = to_tensor(path, tensors, "input")
-        self.target = to_tensor(path, tensors, "target")
-        self.expected = to_tensor(path, tensors, "output")
+        # the state is copied in on the CPU, then model and batch move (the optimiser is made after)
+        self.model.to(device)
+        self.x = to_tensor(path, tensors, "input").to(device)
+        self.target = to_tensor(path, tensors, "target").to(device)
+        self.expected = to_tensor(path, tensors, "output").to(device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=float(meta["lr"]))
 
     def step(self):
@@ -118,25 +121,37 @@ class Case:
             "entries": self.entries,
         }
 
+    def wait(self):
+        """A CUDA step only queues its kernels: the clock reads after they ran."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
     def round(self, warmup, steps):
         for _ in range(warmup):
             self.step()
+        self.wait()
         t0 = time.perf_counter()
         for _ in range(steps):
             self.step()
+        self.wait()
         return {"step_seconds": (time.perf_counter() - t0) / steps}
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    device = torch.device(a.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {a.device}: this torch ({torch.__version__}) has no CUDA or sees no GPU")
     reply = {
         "ready": True,
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
         "threads": torch.get_num_threads(),
+        "device": str(device),
     }
     print(json.dumps(reply), flush=True)
     case = None
@@ -150,7 +165,7 @@ def main():
                 break
             if cmd == "load":
                 case = None  # free the previous model before building the next
-                case = Case(msg["path"])
+                case = Case(msg["path"], device)
                 reply = case.check()
             elif cmd == "round":
                 if case is None:

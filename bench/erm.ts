@@ -8,6 +8,7 @@ import { SmallCnn } from "../src/models/small-cnn.js";
 import * as nn from "../src/nn/index.js";
 import { Adam } from "../src/optim/index.js";
 import * as torch from "../src/tensor/index.js";
+import { benchPython } from "./python.js";
 
 /** The model: the small CNN with 6 output features, a 2-class head on the first two. */
 class BenchNet extends nn.Module {
@@ -50,7 +51,7 @@ function mimmxRound(batch: number, steps: number, warmup: number): number {
 function torchRound(batch: number, steps: number, warmup: number, threads: number): number {
   const script = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "erm_torch.py");
   const res = spawnSync(
-    "/usr/bin/python3",
+    benchPython(),
     [
       script,
       "--batch",

@@ -2,6 +2,7 @@
 // --json (human-readable otherwise). Targets live here, never in timed tests.
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import type { Device } from "../tensor/tensor.js";
 import { type OptionSpec, parseArgs, UsageError, usage } from "./args.js";
 
 type Bench = {
@@ -66,10 +67,22 @@ const BENCHES: Record<string, Bench> = {
         help: "largest max|ours - PyTorch's| / max|ours| of the first output (and the second loss) that agrees",
       },
       "no-torch": { type: "boolean", default: false, help: "time ours only (agreement unknown)" },
+      device: {
+        type: "string",
+        default: "cpu",
+        help: "where both sides train: cpu, cuda or cuda:N (PyTorch's side: MIMMX_BENCH_PYTHON names a CUDA torch's Python)",
+      },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
     run: async (o) => {
       const { benchEncoders, BENCH_ENCODERS } = await import("../../bench/encoders.js");
+      const { checkDeviceName } = await import("../tensor/runtime.js");
+      const device = String(o.device);
+      try {
+        checkDeviceName(device, "bench encoders --device", "Use --device cpu");
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       const names = String(o.encoders)
         .split(",")
         .map((s) => s.trim())
@@ -91,6 +104,7 @@ const BENCHES: Record<string, Bench> = {
         threads: o.threads as number,
         tolerance: o.tolerance as number,
         noTorch: o["no-torch"] as boolean,
+        device: device as Device,
       });
     },
     print: async (r) => {

@@ -17,7 +17,7 @@ import { loadCheckpoint } from "../io/checkpoint.js";
 import type { Method } from "../methods/method.js";
 import { writeReport } from "../report/write.js";
 import { manualSeed } from "../tensor/creation.js";
-import { cudaDeviceCount, cudaIsAvailable, setNumThreads, torchVersion } from "../tensor/runtime.js";
+import { checkDeviceName, cudaDeviceCount, cudaIsAvailable, setNumThreads } from "../tensor/runtime.js";
 import type { ProgressMode } from "../util/progress.js";
 import { oneClassWarning } from "./collapse.js";
 import { type PreparedData, type PrepareOptions, prepareData } from "./data.js";
@@ -189,18 +189,7 @@ export function checkDevice(
   hasCuda: () => boolean = cudaIsAvailable,
   deviceCount: () => number = cudaDeviceCount,
 ): void {
-  const device = config.train.device;
-  if (device === "cpu") return;
-  if (!hasCuda())
-    throw new Error(
-      `train.device: "${device}" is not available: the libtorch this process loaded (${torchVersion()}) was built without CUDA or sees no GPU (libtorch is found via LIBTORCH, then a Python torch, then the system's CPU-only libtorch-dev). Set train.device: cpu`,
-    );
-  const index = device === "cuda" ? 0 : Number(device.slice("cuda:".length));
-  const count = deviceCount();
-  if (index >= count)
-    throw new Error(
-      `train.device: "${device}" does not exist: this process sees ${count} CUDA device${count === 1 ? "" : "s"} (cuda:0${count > 1 ? ` to cuda:${count - 1}` : ""}). Check CUDA_VISIBLE_DEVICES`,
-    );
+  checkDeviceName(config.train.device, "train.device", "Set train.device: cpu", hasCuda, deviceCount);
 }
 
 export async function runExperiment(config: RunConfig, o: RunOptions = {}): Promise<RunResult> {

@@ -44,3 +44,30 @@ export function torchVersion(): string {
 export function parallelInfo(): string {
   return native.parallel_info() as string;
 }
+
+/**
+ * A device a setting names (`what`: "train.device", "bench encoders --device"): "cpu" always;
+ * "cuda" or "cuda:N" where the libtorch this process loaded has CUDA and sees that device. Throws
+ * saying why not; `fix` ends the message for a libtorch without CUDA.
+ */
+export function checkDeviceName(
+  device: string,
+  what: string,
+  fix: string,
+  hasCuda: () => boolean = cudaIsAvailable,
+  deviceCount: () => number = cudaDeviceCount,
+): void {
+  if (device === "cpu") return;
+  if (!/^cuda(:\d+)?$/.test(device))
+    throw new Error(`${what}: "${device}" is not a device (cpu, cuda or cuda:N)`);
+  if (!hasCuda())
+    throw new Error(
+      `${what}: "${device}" is not available: the libtorch this process loaded (${torchVersion()}) was built without CUDA or sees no GPU (libtorch is found via LIBTORCH, then a Python torch, then the system's CPU-only libtorch-dev). ${fix}`,
+    );
+  const index = device === "cuda" ? 0 : Number(device.slice("cuda:".length));
+  const count = deviceCount();
+  if (index >= count)
+    throw new Error(
+      `${what}: "${device}" does not exist: this process sees ${count} CUDA device${count === 1 ? "" : "s"} (cuda:0${count > 1 ? ` to cuda:${count - 1}` : ""}). Check CUDA_VISIBLE_DEVICES`,
+    );
+}

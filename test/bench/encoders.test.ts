@@ -16,17 +16,19 @@ import {
   checkAndExport,
   encodersExitCode,
   makeCase,
-  PYTHON,
   TorchSide,
 } from "../../bench/encoders.js";
+import { benchPython } from "../../bench/python.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/safetensors.js";
 import type { Tensor } from "../../src/tensor/index.js";
+import { cudaIsAvailable } from "../../src/tensor/runtime.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const BIN = join(ROOT, "bin", "mimmx.js");
 const tmp = mkdtempSync(join(tmpdir(), "mimmx-bench-encoders-test-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+const PYTHON = benchPython();
 // find_spec locates the modules without importing torch (seconds on a busy machine).
 const hasPython = existsSync(PYTHON);
 const hasTorch =
@@ -37,61 +39,93 @@ const hasTorch =
   ]).status === 0;
 const NO_TORCH = hasTorch ? false : `${PYTHON} with torch and torchvision is not available`;
 const TINY = { size: 32, batch: 4, size3d: 16, batch3d: 2 };
+const torchHasCuda =
+  hasTorch &&
+  spawnSync(PYTHON, ["-c", "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"]).status ===
+    0;
+const CUDA_SKIP =
+  cudaIsAvailable() && torchHasCuda ? false : "needs CUDA in the addon's libtorch and in the bench's Python";
+
+describe("bench encoders --device", () => {
+  it("a device this libtorch lacks, or no device at all, is refused before anything runs", {
+    skip: cudaIsAvailable() && "CUDA is here",
+  }, () => {
+    const cuda = runTiny(["--device", "cuda", "--no-torch"]);
+    assert.equal(cuda.status, 2, cuda.stderr);
+    assert.match(
+      cuda.stderr,
+      /bench encoders --device: "cuda" is not available: the libtorch this process loaded \(.+\) was built without CUDA.*Use --device cpu/,
+    );
+    const bad = runTiny(["--device", "gpu", "--no-torch"]);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /bench encoders --device: "gpu" is not a device \(cpu, cuda or cuda:N\)/);
+  });
+});
+
+/** `mimmx bench encoders` at the tiny sizes, one round of one step, 1 thread. */
+function runTiny(extra: string[] = []) {
+  const args = ["--size", "32", "--batch", "4", "--size3d", "16", "--batch3d", "2"];
+  return spawnSync(
+    process.execPath,
+    [
+      BIN,
+      "bench",
+      "encoders",
+      "--json",
+      ...args,
+      "--rounds",
+      "1",
+      "--steps",
+      "1",
+      "--warmup",
+      "0",
+      "--threads",
+      "1",
+      ...extra,
+    ],
+    { env: { ...process.env, MIMMX_THREADS: "1" }, encoding: "utf8", timeout: 300_000 },
+  );
+}
+
+/** Both sides agree on every encoder, and the figures are consistent. */
+function assertAgreesAndTimed(r: ReturnType<typeof runTiny>, device: string): void {
+  assert.equal(r.status, 0, `bench encoders failed:\n${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
+  assert.equal(out.bench, "encoders");
+  assert.equal(out.device, device);
+  assert.equal(out.threads, 1);
+  const entries = out.encoders as Record<string, unknown>[];
+  assert.deepEqual(
+    entries.map((e) => [e.name, e.input]),
+    [
+      ["resnet18", [4, 1, 32, 32]],
+      ["densenet121", [4, 1, 32, 32]],
+      ["cnn3d", [2, 1, 16, 16, 16]],
+    ],
+  );
+  for (const e of entries) {
+    const what = String(e.name);
+    assert.equal(e.agree, true, `${what} disagrees: ${JSON.stringify(e)}`);
+    assert.ok((e.rel_diff as number) <= 1e-3, `${what} rel_diff ${e.rel_diff}`);
+    assert.ok((e.max_abs_diff as number) >= 0, `${what} max_abs_diff ${e.max_abs_diff}`);
+    assert.ok((e.loss_after_step_rel_diff as number) <= 1e-3, `${what} loss after a step`);
+    for (const k of ["step_seconds", "torch_step_seconds", "images_per_second", "ratio_vs_torch"])
+      assert.ok((e[k] as number) > 0 && Number.isFinite(e[k] as number), `${what} ${k} = ${e[k]}`);
+    const ratio = (e.torch_step_seconds as number) / (e.step_seconds as number);
+    assert.ok(Math.abs((e.ratio_vs_torch as number) - ratio) < 1e-12, `${what} ratio is torch/ours`);
+    const batch = (e.input as number[])[0];
+    assert.ok(Math.abs((e.images_per_second as number) - batch / (e.step_seconds as number)) < 1e-9);
+  }
+}
 
 describe("bench encoders against PyTorch", { skip: NO_TORCH }, () => {
   it("the command agrees with PyTorch on all three encoders and prints the JSON fields", () => {
-    const r = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        "bench",
-        "encoders",
-        "--json",
-        "--size",
-        "32",
-        "--batch",
-        "4",
-        "--size3d",
-        "16",
-        "--batch3d",
-        "2",
-        "--rounds",
-        "1",
-        "--steps",
-        "1",
-        "--warmup",
-        "0",
-        "--threads",
-        "1",
-      ],
-      { env: { ...process.env, MIMMX_THREADS: "1" }, encoding: "utf8", timeout: 300_000 },
-    );
-    assert.equal(r.status, 0, `bench encoders failed:\n${r.stderr}`);
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
-    assert.equal(out.bench, "encoders");
-    assert.equal(out.threads, 1);
-    const entries = out.encoders as Record<string, unknown>[];
-    assert.deepEqual(
-      entries.map((e) => [e.name, e.input]),
-      [
-        ["resnet18", [4, 1, 32, 32]],
-        ["densenet121", [4, 1, 32, 32]],
-        ["cnn3d", [2, 1, 16, 16, 16]],
-      ],
-    );
-    for (const e of entries) {
-      const what = String(e.name);
-      assert.equal(e.agree, true, `${what} disagrees: ${JSON.stringify(e)}`);
-      assert.ok((e.rel_diff as number) <= 1e-3, `${what} rel_diff ${e.rel_diff}`);
-      assert.ok((e.max_abs_diff as number) >= 0, `${what} max_abs_diff ${e.max_abs_diff}`);
-      assert.ok((e.loss_after_step_rel_diff as number) <= 1e-3, `${what} loss after a step`);
-      for (const k of ["step_seconds", "torch_step_seconds", "images_per_second", "ratio_vs_torch"])
-        assert.ok((e[k] as number) > 0 && Number.isFinite(e[k] as number), `${what} ${k} = ${e[k]}`);
-      const ratio = (e.torch_step_seconds as number) / (e.step_seconds as number);
-      assert.ok(Math.abs((e.ratio_vs_torch as number) - ratio) < 1e-12, `${what} ratio is torch/ours`);
-      const batch = (e.input as number[])[0];
-      assert.ok(Math.abs((e.images_per_second as number) - batch / (e.step_seconds as number)) < 1e-9);
-    }
+    assertAgreesAndTimed(runTiny(), "cpu");
+  });
+
+  // Runs where the addon's libtorch and the bench's Python (MIMMX_BENCH_PYTHON) both have CUDA.
+  it("on CUDA both sides train on the GPU and agree", { skip: CUDA_SKIP }, () => {
+    assertAgreesAndTimed(runTiny(["--device", "cuda"]), "cuda");
   });
 
   describe("a wrong weight mapping", () => {
