@@ -6,6 +6,7 @@ import type { TaskInfo } from "../src/data/index.js";
 import type { Method } from "../src/methods/index.js";
 import { buildMethod } from "../src/run/method.js";
 import * as torch from "../src/tensor/index.js";
+import type { Device } from "../src/tensor/tensor.js";
 
 /** y and N binary spurions z0..z{N-1}. */
 export function tasksWith(spurions: number): { name: string; numClasses: number }[] {
@@ -15,11 +16,15 @@ export function tasksWith(spurions: number): { name: string; numClasses: number 
   ];
 }
 
-/** featureDim: model.feature_dim when given (MTL at MIMM-X's width), else the config's default. */
+/**
+ * featureDim: model.feature_dim when given (MTL at MIMM-X's width), else the config's default;
+ * device: train.device (default cpu).
+ */
 export function methodAtItsDefault(
   name: MethodName,
   spurions: number,
   featureDim?: number,
+  device: Device = "cpu",
 ): { method: Method; featureDim: number } {
   const config = resolveDefaults(
     {
@@ -29,6 +34,7 @@ export function methodAtItsDefault(
         spurions: Array.from({ length: spurions }, (_, i) => ({ name: `z${i}`, kind: "patch" as const })),
       },
       method: { name },
+      train: { device },
       ...(featureDim === undefined ? {} : { model: { feature_dim: featureDim } }),
     },
     `bench ${name}`,

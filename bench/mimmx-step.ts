@@ -10,6 +10,7 @@ import type { Batch } from "../src/methods/batch.js";
 import { createMethod, type Method, type MethodConfig } from "../src/methods/index.js";
 import { Mimmx } from "../src/methods/mimmx.js";
 import * as torch from "../src/tensor/index.js";
+import type { Device } from "../src/tensor/tensor.js";
 import { median } from "./median.js";
 import { methodAtItsDefault, tasksWith } from "./method-at-default.js";
 import { METHOD_LAYER_MIMMX } from "./mimmx-method-layer.js";
@@ -22,6 +23,8 @@ export interface BenchMimmxStepOptions {
   /** timed steps of the published critic (default 1; each may take seconds) */
   publishedSteps?: number;
   threads?: number;
+  /** where both methods train (default cpu) */
+  device?: Device;
   /** MIMM-X switches to time over METHOD_LAYER_MIMMX (the setting the figures above were taken in) */
   mimmx?: Partial<MethodConfig>;
   /** number of spurions N (default 2; all pairs: N + N(N-1)/2 critics, 10 at N = 4) */
@@ -34,15 +37,18 @@ export interface BenchMimmxStepOptions {
   setting?: "default" | "method-layer";
 }
 
-function syntheticBatch(b: number, spurions: number): Batch {
+function syntheticBatch(b: number, spurions: number, device: Device): Batch {
   return {
-    x: torch.randn([b, 1, 28, 28]).keep(),
-    y: torch.randint(0, 2, [b]).keep(),
-    z: Array.from({ length: spurions }, () => torch.randint(0, 2, [b]).keep()),
+    x: torch.randn([b, 1, 28, 28]).to(device).keep(),
+    y: torch.randint(0, 2, [b]).to(device).keep(),
+    z: Array.from({ length: spurions }, () => torch.randint(0, 2, [b]).to(device).keep()),
   };
 }
 
-/** The median seconds of an update() call over `steps` calls after `warmup` calls. */
+/**
+ * The median seconds of an update() call over `steps` calls after `warmup` calls. Each update()
+ * reads its losses back (.item()), so on a GPU a step's time includes its kernels.
+ */
 function timeSteps(method: Method, batch: Batch, steps: number, warmup: number): number {
   for (let i = 0; i < warmup; i++) torch.tidy(() => method.update(batch));
   const times: number[] = [];
@@ -54,12 +60,13 @@ function timeSteps(method: Method, batch: Batch, steps: number, warmup: number):
   return median(times);
 }
 
-function make(cfg: Record<string, unknown>, spurions: number): Method {
+function make(cfg: Record<string, unknown>, spurions: number, device: Device): Method {
   torch.manualSeed(0);
   return createMethod({
     tasks: tasksWith(spurions),
     encoder: { name: "small-cnn" },
     partSize: 2,
+    device,
     ...cfg,
   } as MethodConfig);
 }
@@ -74,6 +81,7 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   published_ratio: number | null;
   spurions: number;
   setting: "default" | "method-layer";
+  device: Device;
   pairs: number;
   batch: number;
   threads: number;
@@ -84,21 +92,22 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
   const spurions = opts.spurions ?? 2;
   if (!(Number.isInteger(spurions) && spurions >= 1))
     throw new Error(`bench mimmx-step: --spurions must be a whole number >= 1, got ${opts.spurions}`);
-  const batch = syntheticBatch(opts.batch, spurions);
+  const device = opts.device ?? "cpu";
+  const batch = syntheticBatch(opts.batch, spurions, device);
   const setting = opts.setting ?? "default";
   let mtl: Method;
   let mimmx: Method & { pairs?: unknown[] };
   if (setting === "default") {
-    const built = methodAtItsDefault("mimmx", spurions);
+    const built = methodAtItsDefault("mimmx", spurions, undefined, device);
     mimmx = built.method;
     // The default's reweighted loss on y fixes its group weights from training labels, as the run
     // does before training: here the timed batch's own.
     if (mimmx instanceof Mimmx) mimmx.fitGroups([batch.y, ...batch.z].map((t) => t.toArray()));
-    mtl = methodAtItsDefault("mtl", spurions, built.featureDim).method;
+    mtl = methodAtItsDefault("mtl", spurions, built.featureDim, device).method;
   } else {
-    mtl = make({ method: "mtl" }, spurions);
+    mtl = make({ method: "mtl" }, spurions, device);
     // "reuse" mode: one update() = 1 encoder batch + N_MI critic batches, i.e. one full MIMM-X step.
-    mimmx = make({ method: "mimmx", ...METHOD_LAYER_MIMMX, ...(opts.mimmx ?? {}) }, spurions);
+    mimmx = make({ method: "mimmx", ...METHOD_LAYER_MIMMX, ...(opts.mimmx ?? {}) }, spurions, device);
   }
   const mtlTimes: number[] = [];
   const mimmxTimes: number[] = [];
@@ -118,6 +127,7 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
         attention: false,
       },
       spurions,
+      device,
     );
     published = timeSteps(pub, batch, publishedSteps, 1);
   }
@@ -132,6 +142,7 @@ export async function benchMimmxStep(opts: BenchMimmxStepOptions): Promise<{
     published_ratio: published === null ? null : published / mtlBest,
     spurions,
     setting,
+    device,
     pairs: mimmx.pairs?.length ?? 0,
     batch: opts.batch,
     threads: torch.getNumThreads(),

@@ -76,13 +76,7 @@ const BENCHES: Record<string, Bench> = {
     },
     run: async (o) => {
       const { benchEncoders, BENCH_ENCODERS } = await import("../../bench/encoders.js");
-      const { checkDeviceName } = await import("../tensor/runtime.js");
-      const device = String(o.device);
-      try {
-        checkDeviceName(device, "bench encoders --device", "Use --device cpu");
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      const device = await benchDevice(String(o.device), "bench encoders --device");
       const names = String(o.encoders)
         .split(",")
         .map((s) => s.trim())
@@ -104,7 +98,7 @@ const BENCHES: Record<string, Bench> = {
         threads: o.threads as number,
         tolerance: o.tolerance as number,
         noTorch: o["no-torch"] as boolean,
-        device: device as Device,
+        device,
       });
     },
     print: async (r) => {
@@ -204,10 +198,12 @@ const BENCHES: Record<string, Bench> = {
         help: 'MIMM-X as built: "default" (method: { name: mimmx }, MTL at its k) or "method-layer" (the recorded figures\' setting)',
       },
       threads: { type: "number", default: threads, help: "intra-op threads" },
+      device: { type: "string", default: "cpu", help: "where both methods train: cpu, cuda or cuda:N" },
       json: { type: "boolean", default: false, help: "print one JSON line" },
     },
     run: async (o) => {
       const { benchMimmxStep } = await import("../../bench/mimmx-step.js");
+      const device = await benchDevice(String(o.device), "bench mimmx-step --device");
       return benchMimmxStep({
         batch: o.batch as number,
         steps: o.steps as number,
@@ -216,6 +212,7 @@ const BENCHES: Record<string, Bench> = {
         spurions: o.spurions as number,
         setting: parseSetting(o.setting as string),
         threads: o.threads as number,
+        device,
       });
     },
   },
@@ -335,6 +332,17 @@ export async function benchCommand(argv: string[]): Promise<number> {
     for (const [k, v] of Object.entries(result))
       console.log(`${k.padEnd(28)} ${Array.isArray(v) ? v.join(" ") : v}`);
   return (await bench.exitCode?.(result)) ?? 0;
+}
+
+/** A bench's --device, checked against the libtorch this process loaded (a usage error if absent). */
+async function benchDevice(device: string, what: string): Promise<Device> {
+  const { checkDeviceName } = await import("../tensor/runtime.js");
+  try {
+    checkDeviceName(device, what, "Use --device cpu");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return device as Device;
 }
 
 function parseSetting(text: string): "default" | "method-layer" {
