@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch } from "../src/dist/launch.js";
-import { allowedCpus, coreShares } from "../src/util/cpu-list.js";
+import { allowedCpus, coreShares, parseCpuList } from "../src/util/cpu-list.js";
 import { median } from "./median.js";
 import { benchPython } from "./python.js";
 
@@ -82,7 +82,7 @@ function torchDdp(o: BenchDdpOptions): number {
     [
       TORCH_SCRIPT,
       ...["--batch", String(o.batch), "--steps", String(o.steps), "--warmup", String(o.warmup)],
-      ...(shares ? ["--cpus", shares.join(";")] : []),
+      ...(shares ? ["--cpus", shares.map((l) => parseCpuList(l).join(",")).join(";")] : []),
     ],
     { encoding: "utf8" },
   );

@@ -24,7 +24,7 @@ from erm_torch import Net  # noqa: E402
 def rank_main(rank, world, port, a, queue):
     # bound to its cores as our launcher binds each of our ranks, before any thread starts
     if a.cpus:
-        os.sched_setaffinity(0, cpu_list(a.cpus.split(";")[rank]))
+        os.sched_setaffinity(0, {int(c) for c in a.cpus.split(";")[rank].split(",")})
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     torch.manual_seed(0)
@@ -53,21 +53,13 @@ def rank_main(rank, world, port, a, queue):
     dist.destroy_process_group()
 
 
-def cpu_list(text):
-    cpus = set()
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        cpus.update(range(int(lo), int(hi or lo) + 1))
-    return cpus
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--world", type=int, default=2)
-    p.add_argument("--cpus", default="", help="each rank's CPU list, separated by ';' (default: unbound)")
+    p.add_argument("--cpus", default="", help="each rank's CPUs, as 0,1 with ';' between ranks (default: unbound)")
     a = p.parse_args()
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -113,16 +113,16 @@ export function checkAndExport(c: EncoderCase, path: string): OurCheck {
   const stateOrder: string[] = [];
   torch.noGrad(() => {
     for (const [name, t] of c.encoder.stateDict()) {
-      file.set(`state.${name}`, t.detach().to("cpu").clone().keep());
+      file.set(`state.${name}`, t.detach().clone().keep());
       stateOrder.push(name);
     }
   });
   const first = step(c);
   const second = step(c);
-  const onCpu = [c.x, c.target, first.output].map((t) => t.to("cpu").keep());
-  file.set("input", onCpu[0]);
-  file.set("target", onCpu[1]);
-  file.set("output", onCpu[2]);
+  // (saveSafetensors reads each tensor through a host copy, so CUDA tensors are written as they are)
+  file.set("input", c.x);
+  file.set("target", c.target);
+  file.set("output", first.output);
   saveSafetensors(path, file, {
     encoder: c.name,
     out_features: String(c.encoder.featureDim),
@@ -132,10 +132,6 @@ export function checkAndExport(c: EncoderCase, path: string): OurCheck {
   });
   const losses: [number, number] = [first.loss.item(), second.loss.item()];
   for (const [k, t] of file) if (k.startsWith("state.")) t.dispose();
-  // (to("cpu") of a CPU tensor is the tensor itself: only copies are freed)
-  onCpu.forEach((t, i) => {
-    if (t !== [c.x, c.target, first.output][i]) t.dispose();
-  });
   for (const t of [first.output, first.loss, second.output, second.loss]) t.dispose();
   return { losses, stateOrder };
 }

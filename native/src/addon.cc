@@ -1,6 +1,6 @@
-// Entry point of the mimmx native addon: registers the Tensor class and every op family, and applies
-// MIMMX_CPU_AFFINITY (the cores this process may run on; the --nproc-per-node launcher gives each
-// rank its own) and MIMMX_THREADS (libtorch intra-op threads; default: the machine's cores).
+// Entry point of the mimmx native addon: registers the Tensor class and every op family, applies
+// MIMMX_THREADS (libtorch intra-op threads; default: the machine's cores), and binds the process to
+// CPUs when asked (set_cpu_affinity, for MIMMX_CPU_AFFINITY).
 #include "common.h"
 
 #include <ATen/Parallel.h>
@@ -29,42 +29,24 @@ static void ConfigureThreads() {
   if (threads >= 1) at::set_num_threads(threads);
 }
 
-// "0-3,8" -> {0,1,2,3,8}; an empty vector for a malformed list (src/tensor/native.ts has already
-// named the bad value before the addon loads, so this only guards a direct load).
-constexpr long kMaxCpus = 1024;  // glibc's CPU_SETSIZE
-
-static std::vector<int> ParseCpuList(const std::string& list) {
-  std::vector<int> cpus;
-  size_t i = 0;
-  while (i < list.size()) {
-    size_t comma = list.find(',', i);
-    std::string part = list.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
-    size_t dash = part.find('-');
-    char* end = nullptr;
-    long lo = std::strtol(part.c_str(), &end, 10);
-    long hi = lo;
-    if (dash != std::string::npos) hi = std::strtol(part.c_str() + dash + 1, &end, 10);
-    if (part.empty() || *end != '\0' || lo < 0 || hi < lo || hi >= kMaxCpus) return {};
-    for (long c = lo; c <= hi; c++) cpus.push_back(static_cast<int>(c));
-    if (comma == std::string::npos) break;
-    i = comma + 1;
-  }
-  return cpus;
-}
-
-// Every thread that exists now (Node's own pools were started before any addon loads) gets the
-// set, and threads started later (libtorch's intra-op pool, Gloo's) inherit it from the main one.
-static void ConfigureAffinity(Napi::Env env) {
-  const char* value = std::getenv("MIMMX_CPU_AFFINITY");
-  if (value == nullptr || *value == '\0') return;
-  std::vector<int> cpus = ParseCpuList(value);
-  if (cpus.empty()) throw Napi::Error::New(env, std::string("mimmx: MIMMX_CPU_AFFINITY is not a CPU list: \"") + value + "\"");
+// set_cpu_affinity(cpus): binds every thread of this process to these CPUs (src/tensor/native.ts
+// calls it as the addon loads, with MIMMX_CPU_AFFINITY parsed and checked). Node's own threads
+// exist already and are bound here; those started later (libtorch's intra-op pool, Gloo's) inherit
+// the set from the thread that starts them.
+static Napi::Value SetCpuAffinity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "set_cpu_affinity: expects an array of CPU numbers");
+  Napi::Array list = info[0].As<Napi::Array>();
 #ifdef __linux__
   cpu_set_t set;
   CPU_ZERO(&set);
-  for (int c : cpus) CPU_SET(c, &set);
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    int64_t c = list.Get(i).As<Napi::Number>().Int64Value();
+    if (c < 0 || c >= CPU_SETSIZE) throw Napi::RangeError::New(env, "set_cpu_affinity: CPU " + std::to_string(c) + " is out of range");
+    CPU_SET(static_cast<int>(c), &set);
+  }
   DIR* tasks = opendir("/proc/self/task");
-  if (tasks == nullptr) throw Napi::Error::New(env, "mimmx: MIMMX_CPU_AFFINITY: cannot list /proc/self/task");
+  if (tasks == nullptr) throw Napi::Error::New(env, "cannot list /proc/self/task");
   std::string failed;
   while (dirent* entry = readdir(tasks)) {
     if (entry->d_name[0] == '.') continue;
@@ -72,10 +54,10 @@ static void ConfigureAffinity(Napi::Env env) {
     if (sched_setaffinity(tid, sizeof(set), &set) != 0 && failed.empty()) failed = std::strerror(errno);
   }
   closedir(tasks);
-  if (!failed.empty())
-    throw Napi::Error::New(env, std::string("mimmx: MIMMX_CPU_AFFINITY=") + value + ": " + failed + " (are these CPUs allowed to this process?)");
+  if (!failed.empty()) throw Napi::Error::New(env, failed + " (are these CPUs allowed to this process?)");
+  return env.Undefined();
 #else
-  throw Napi::Error::New(env, "mimmx: MIMMX_CPU_AFFINITY is only supported on Linux");
+  throw Napi::Error::New(env, "binding to CPUs is only supported on Linux");
 #endif
 }
 
@@ -83,7 +65,6 @@ void InstallCachingAllocator();
 void RegisterAllocator(Napi::Env env, Napi::Object exports);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  ConfigureAffinity(env);
   ConfigureThreads();
   InstallCachingAllocator();
   exports.Set("Tensor", TensorWrap::Init(env));
@@ -95,6 +76,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterCritic(env, exports);
   RegisterDist(env, exports);
   RegisterAllocator(env, exports);
+  exports.Set("set_cpu_affinity", Napi::Function::New(env, SetCpuAffinity));
   exports.Set("torch_version", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)));
   return exports;
 }

@@ -65,7 +65,6 @@ export interface PeerStage {
   finish?: (trained: Method) => Record<string, unknown>;
 }
 
-/** Labels of a split in task order [y, z_1..z_N]. */
 /**
  * The group-balancing weights a method fits on its training labels before training: method
  * reweight's, MIMM-X's with y_loss "reweight", GroupDRO's group-balanced batches; else null.
@@ -77,6 +76,7 @@ export function groupBalancer(method: Method): GroupReweightLoss | null {
   return null;
 }
 
+/** Labels of a split in task order [y, z_1..z_N]. */
 export function taskLabelsOf(ds: InMemoryDataset, tasks: { name: string }[]): Int32Array[] {
   return tasks.map((t) => {
     const col = ds.labels[t.name];

@@ -43,11 +43,20 @@ function load(): NativeAddon {
   if (threads !== undefined && !/^[1-9][0-9]*$/.test(threads)) {
     throw new Error(`mimmx: MIMMX_THREADS must be a positive integer, got "${threads}"`);
   }
-  // The addon binds every thread to these cores as it loads (the --nproc-per-node launcher sets it).
+  // The cores of this process (the --nproc-per-node launcher gives each rank its own), bound before
+  // any tensor op can start libtorch's thread pool, so its threads inherit them.
   const affinity = process.env.MIMMX_CPU_AFFINITY;
-  if (affinity) parseCpuList(affinity, "mimmx: MIMMX_CPU_AFFINITY");
+  const cpus = affinity ? parseCpuList(affinity, "mimmx: MIMMX_CPU_AFFINITY") : null;
   const require = createRequire(import.meta.url);
-  return require(path) as NativeAddon;
+  const addon = require(path) as NativeAddon;
+  if (cpus) {
+    try {
+      addon.set_cpu_affinity(cpus);
+    } catch (e) {
+      throw new Error(`mimmx: MIMMX_CPU_AFFINITY=${affinity}: ${(e as Error).message}`);
+    }
+  }
+  return addon;
 }
 
 export const native: NativeAddon = load();
